@@ -1,0 +1,36 @@
+# cloudjudge — the two commands of the set-up contract are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint lock bench clean
+
+setup: $(STAMP)
+
+# Pinned dependencies from requirements.lock, then the project itself (editable).
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	@for f in examples/*.yaml; do echo "== $$f"; $(BIN)/cloudjudge judge "$$f"; echo; done
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Re-pin after changing pyproject.toml dependencies.
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra web --extra dev --python-version 3.11 -o requirements.lock
+
+bench: setup
+	$(BIN)/python benchmarks/engine.py --n 100000
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

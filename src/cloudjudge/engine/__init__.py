@@ -1,0 +1,16 @@
+"""The pure judgement engine. It knows the catalog and nothing of the web."""
+
+from cloudjudge.engine.errors import FieldError, RequestError
+from cloudjudge.engine.judge import Decision, Judge, judge, judge_for, parse_request
+from cloudjudge.engine.request import Request
+
+__all__ = [
+    "Decision",
+    "FieldError",
+    "Judge",
+    "Request",
+    "RequestError",
+    "judge",
+    "judge_for",
+    "parse_request",
+]
