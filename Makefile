@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml requirements.lock
 run: setup
 	@for f in examples/*.yaml; do echo "== $$f"; $(BIN)/cloudjudge judge "$$f"; echo; done
 
+# The whole suite on SQLite, then everything that touches the database again
+# on a real local PostgreSQL server that this target starts itself.
 test: setup lint
+	scripts/test-deps
 	$(BIN)/python -m pytest
+	DATABASE_URL="$$(scripts/postgres-test-server start)" $(BIN)/python -m pytest tests/web -m "not e2e"
 
 lint: setup
 	$(BIN)/ruff check .

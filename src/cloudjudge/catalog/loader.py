@@ -1,7 +1,7 @@
 """Reading a catalog file: YAML in, a validated :class:`Catalog` out.
 
-Catalog authors are not programmers, so every mistake is reported as one line
-that names the entry (``items[12] (S1-02).text``, ``rules[3] (R-3A)``) and what
+Catalog authors are not programmers, so every mistake is reported as one
+message that names the entry (``items[12] (S1-02).text``, ``rules[3] (R-3A)``) and what
 is wrong with it, and nothing half-loaded is ever returned.
 """
 
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from cloudjudge.catalog.model import Catalog
 from cloudjudge.catalog.schema import CatalogFile, Rule
+from cloudjudge.validation import japanese_message
 
 CATALOG_DIR = Path(__file__).parent
 DEFAULT_CATALOG = CATALOG_DIR / "sakai-1.0.yaml"
@@ -66,7 +67,7 @@ def _parse(path: Path) -> CatalogFile:
         first = exc.errors()[0]
         more = f"（ほか {exc.error_count() - 1} 件）" if exc.error_count() > 1 else ""
         raise CatalogError(
-            f"{path}: {_entry_name(raw, first['loc'])}: {first['msg']}{more}"
+            f"{path}: {_entry_name(raw, first['loc'])}: {japanese_message(first)}{more}"
         ) from exc
 
 

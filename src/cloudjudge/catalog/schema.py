@@ -61,9 +61,9 @@ class Item(Strict):
     @model_validator(mode="after")
     def _id_fits_group(self) -> Item:
         if not ITEM_ID_PATTERNS[self.group].match(self.id):
-            raise ValueError(f"ID {self.id} does not fit group {self.group}")
+            raise ValueError(f"ID {self.id} はグループ {self.group} の ID の形式に合いません")
         if self.columns and self.group != "T1":
-            raise ValueError("columns are only for 表1 (group T1)")
+            raise ValueError("columns は表1（グループ T1）の項目だけに指定できます")
         return self
 
 
@@ -92,13 +92,13 @@ class Rule(Strict):
     @model_validator(mode="after")
     def _effect_fits(self) -> Rule:
         if self.effect == "approve" and not self.approvals:
-            raise ValueError("an approve rule names its approvals")
+            raise ValueError("effect: approve のルールには approvals が必要です")
         if self.effect != "approve" and self.approvals:
-            raise ValueError("only approve rules name approvals")
+            raise ValueError("approvals は effect: approve のルールだけに指定できます")
         if self.require is not None and self.effect != "require":
-            raise ValueError("only require rules name items to require")
+            raise ValueError("require は effect: require のルールだけに指定できます")
         if self.effect == "require" and self.require is None and not self.pia:
-            raise ValueError("a require rule names items to require, or sets pia")
+            raise ValueError("effect: require のルールには require か pia: true が必要です")
         return self
 
 

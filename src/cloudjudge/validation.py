@@ -1,0 +1,42 @@
+"""Validation messages in Japanese, for people who wrote the input by hand:
+applicants writing requests and catalog authors writing the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _allowed(ctx: dict[str, Any] | None) -> str:
+    expected = (ctx or {}).get("expected", "")
+    return expected.replace("'", "").replace(" or ", ", ")
+
+
+def japanese_message(err: Mapping[str, Any]) -> str:
+    """The Japanese text for one pydantic error (``ValidationError.errors()``)."""
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "missing":
+        return "必須項目です"
+    if kind == "literal_error":
+        return f"次のいずれかを指定してください: {_allowed(err.get('ctx'))}（入力値: {given!r}）"
+    if kind == "extra_forbidden":
+        return "この項目は定義されていません（綴りを確認してください）"
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"true または false を指定してください（入力値: {given!r}）"
+    if kind == "string_type":
+        return f"文字列を指定してください（入力値: {given!r}）"
+    if kind == "string_too_short":
+        return "空にはできません"
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return "キーと値の組（オブジェクト）を指定してください"
+    if kind in {"list_type", "set_type", "frozen_set_type"}:
+        return "配列（リスト）を指定してください"
+    if kind == "breakout_usage_required":
+        return (
+            "接続方法がローカルブレイクアウト方式の場合は必須です"
+            "（auth_only, no_file_import, file_import のいずれか）"
+        )
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return str(err.get("msg", kind))
