@@ -1,0 +1,457 @@
+"""PDF reports: the judgement report for one application, and the register.
+
+reportlab's platypus with its built-in Japanese CID fonts (HeiseiKakuGo-W5 for
+headings and labels, HeiseiMin-W3 for body text). CID fonts are not embedded:
+the viewer supplies the glyphs (Acrobat, browsers and poppler with
+``poppler-data`` and a Japanese font such as ``fonts-noto-cjk`` all do), which
+keeps the files small. Every table cell is a Paragraph with ``wordWrap='CJK'``
+so long Japanese text wraps inside its column.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from cloudjudge.documents.labels import (
+    APPROVER_LABELS,
+    CONFIDENTIALITY_SHORT_LABELS,
+    EFFECT_LABELS,
+    GROUP_LABELS,
+    METHOD_LABELS,
+    SEAL_ROLES,
+    VERDICT_LABELS,
+    fact_rows,
+    label,
+)
+from cloudjudge.documents.models import ApplicationSummary, ChecklistRow, RegisterRow
+
+GOTHIC = "HeiseiKakuGo-W5"
+MINCHO = "HeiseiMin-W3"
+
+REPORT_TITLE = "クラウドサービス利用判断報告書"
+REGISTER_TITLE = "クラウドサービス利用台帳（年次見直し）"
+
+VERDICT_COLOURS = {
+    "prohibited": colors.HexColor("#C62828"),
+    "approval_required": colors.HexColor("#B26A00"),
+    "permitted": colors.HexColor("#2E7D32"),
+}
+_GRID = colors.HexColor("#808080")
+_HEAD = colors.HexColor("#D9E1F2")
+_LABEL = colors.HexColor("#F2F2F2")
+_GROUP = colors.HexColor("#EEF2F8")
+
+
+def _register_fonts() -> None:
+    for name in (GOTHIC, MINCHO):
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(name))
+
+
+def _style(name: str, font: str = MINCHO, size: float = 9, **kw: Any) -> ParagraphStyle:
+    return ParagraphStyle(
+        name, fontName=font, fontSize=size, leading=size * 1.45, wordWrap="CJK", **kw
+    )
+
+
+TITLE = _style("title", GOTHIC, 18, alignment=TA_CENTER, spaceAfter=2 * mm)
+SUBTITLE = _style(
+    "subtitle", MINCHO, 9.5, alignment=TA_CENTER, textColor=colors.HexColor("#444444")
+)
+H2 = _style("h2", GOTHIC, 12, spaceBefore=5 * mm, spaceAfter=2 * mm)
+BODY = _style("body")
+SMALL = _style("small", size=7.5, textColor=colors.HexColor("#444444"))
+CELL = _style("cell", size=8.5)
+CELL_HEAD = _style("cellhead", GOTHIC, 8.5)
+CELL_CENTER = _style("cellcenter", size=8.5, alignment=TA_CENTER)
+CELL_HEAD_CENTER = _style("cellheadcenter", GOTHIC, 8.5, alignment=TA_CENTER)
+SEAL = _style("seal", GOTHIC, 7.5, alignment=TA_CENTER)
+RIGHT = _style("right", size=8.5, alignment=TA_RIGHT)
+#: The verdict in a table cell, in its colour.
+VERDICT_CELLS = {
+    code: _style(f"verdict-{code}", GOTHIC, 8.5, alignment=TA_CENTER, textColor=colour)
+    for code, colour in VERDICT_COLOURS.items()
+}
+PROHIBIT = VERDICT_CELLS["prohibited"]
+
+
+def _p(text: Any, style: ParagraphStyle = CELL) -> Paragraph:
+    """A wrapping cell: text escaped, line breaks kept."""
+    value = "" if text is None else str(text)
+    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+
+
+def _date(value: date | None) -> str:
+    return value.strftime("%Y/%m/%d") if value else "―"
+
+
+def _datetime(value: datetime | None) -> str:
+    return value.strftime("%Y/%m/%d %H:%M") if value else "―"
+
+
+def _grid(header_rows: int = 1, extra: Sequence[tuple] = ()) -> TableStyle:
+    commands: list[tuple] = [
+        ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header_rows:
+        commands.append(("BACKGROUND", (0, 0), (-1, header_rows - 1), _HEAD))
+    return TableStyle([*commands, *extra])
+
+
+def _table(rows: list[list[Any]], widths: Sequence[float], **kw: Any) -> Table:
+    return Table(rows, colWidths=[w * mm for w in widths], **kw)
+
+
+# --------------------------------------------------------------------------- page furniture
+
+
+def _canvas_class(left: str, right: str) -> type[Canvas]:
+    """A canvas that knows the page count, so the footer reads 「1 / 3」."""
+
+    class _FooterCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total: int) -> None:
+            width, _ = self._pagesize
+            margin = 15 * mm
+            self.saveState()
+            self.setStrokeColor(_GRID)
+            self.setLineWidth(0.4)
+            self.line(margin, 13 * mm, width - margin, 13 * mm)
+            self.setFont(MINCHO, 7.5)
+            self.setFillColor(colors.HexColor("#444444"))
+            self.drawString(margin, 9 * mm, left)
+            self.drawRightString(width - margin, 9 * mm, right)
+            self.setFont(GOTHIC, 9)
+            self.setFillColor(colors.black)
+            self.drawCentredString(width / 2, 9 * mm, f"{self._pageNumber} / {total}")
+            self.restoreState()
+
+    return _FooterCanvas
+
+
+def _document(out: io.BytesIO, pagesize: tuple[float, float], title: str, subject: str):
+    return SimpleDocTemplate(
+        out,
+        pagesize=pagesize,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        subject=subject,
+        author="cloudjudge",
+        creator="cloudjudge",
+        lang="ja-JP",
+    )
+
+
+# --------------------------------------------------------------------------- application report
+
+
+def _seal_boxes() -> Table:
+    """押印欄: one column per signer, a label row and an empty box."""
+    table = _table(
+        [[_p(role, SEAL) for role in SEAL_ROLES], ["" for _ in SEAL_ROLES]],
+        [28] * len(SEAL_ROLES),
+        rowHeights=[9 * mm, 22 * mm],
+        hAlign="RIGHT",
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), _LABEL),
+                ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 1),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
+    return table
+
+
+def _key_values(rows: Iterable[tuple[str, Any]], label_width: float = 45) -> Table:
+    data = [[_p(k, CELL_HEAD), _p(v if v not in (None, "") else "―")] for k, v in rows]
+    table = _table(data, [label_width, 180 - label_width])
+    table.setStyle(_grid(0, [("BACKGROUND", (0, 0), (0, -1), _LABEL)]))
+    return table
+
+
+def _verdict_box(decision: Mapping[str, Any]) -> Table:
+    code = str(decision.get("verdict", ""))
+    colour = VERDICT_COLOURS.get(code, colors.black)
+    verdict = _style("verdict", GOTHIC, 15, alignment=TA_CENTER, textColor=colour)
+    approvals = [label(APPROVER_LABELS, a) for a in decision.get("approvals", ())]
+    lines = [
+        ("必要な承認", "、".join(approvals) if approvals else "なし"),
+        ("PIA（特定個人情報保護評価）", "必要" if decision.get("pia_required") else "不要"),
+    ]
+    details = _table([[_p(k, CELL_HEAD), _p(v)] for k, v in lines], [45, 70], style=_grid(0))
+    box = _table(
+        [[_p("判定", CELL_HEAD_CENTER), _p(label(VERDICT_LABELS, code), verdict), details]],
+        [18, 47, 115],
+    )
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (1, 0), 1.2, colour),
+                ("LINEAFTER", (0, 0), (0, 0), 0.5, _GRID),
+                ("BACKGROUND", (0, 0), (0, 0), _LABEL),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (2, 0), (2, 0), 4),
+                ("RIGHTPADDING", (2, 0), (2, 0), 0),
+            ]
+        )
+    )
+    return box
+
+
+def _findings(decision: Mapping[str, Any]) -> Table | Paragraph:
+    findings = decision.get("findings", ())
+    if not findings:
+        return _p("判定理由はありません。", BODY)
+    rows = [[_p("区分", CELL_HEAD_CENTER), _p("条項", CELL_HEAD), _p("理由", CELL_HEAD)]]
+    for finding in findings:
+        effect = str(finding.get("effect", ""))
+        rows.append(
+            [
+                _p(label(EFFECT_LABELS, effect), PROHIBIT if effect == "prohibit" else CELL_CENTER),
+                _p(finding.get("clause", "")),
+                _p(finding.get("message", "")),
+            ]
+        )
+    table = _table(rows, [16, 26, 138], repeatRows=1)
+    table.setStyle(_grid(1))
+    return table
+
+
+def _measure_rows(summary: ApplicationSummary) -> list[tuple[str, ChecklistRow | None, Any]]:
+    """(group, checklist row, required entry) in the decision's order; checklist
+    rows the decision does not mention follow."""
+    by_id = {row.item_id: row for row in summary.checklist}
+    out: list[tuple[str, ChecklistRow | None, Any]] = []
+    seen = set()
+    for entry in summary.decision.get("required", ()):
+        item_id = entry["id"]
+        seen.add(item_id)
+        out.append((item_id.split("-", 1)[0], by_id.get(item_id), entry))
+    for row in summary.checklist:
+        if row.item_id not in seen:
+            out.append((row.item_id.split("-", 1)[0], row, None))
+    return out
+
+
+def _measures(summary: ApplicationSummary) -> Table | Paragraph:
+    measures = _measure_rows(summary)
+    if not measures:
+        return _p("必要な対策はありません。", BODY)
+    head = ["ID", "条項", "対策", "状況", "担当", "期限", "証跡"]
+    rows: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
+    extra: list[tuple] = []
+    group = None
+    for code, row, entry in measures:
+        if code != group:
+            group = code
+            rows.append([_p(label(GROUP_LABELS, code), CELL_HEAD), "", "", "", "", "", ""])
+            n = len(rows) - 1
+            extra += [("SPAN", (0, n), (-1, n)), ("BACKGROUND", (0, n), (-1, n), _GROUP)]
+        item_id = row.item_id if row else entry["id"]
+        title = row.title if row else entry.get("title", "")
+        clause = row.clause if row else entry.get("clause", "")
+        measure = [_p(title)]
+        if row and row.note:
+            measure.append(_p(row.note, SMALL))
+        evidence = "\n".join(f"・{name}" for name in row.evidence) if row and row.evidence else "―"
+        rows.append(
+            [
+                _p(item_id, CELL_HEAD),
+                _p(clause),
+                measure,
+                _p(row.status if row else "未登録", CELL_CENTER),
+                _p(row.owner if row and row.owner else "―"),
+                _p(_date(row.due_date) if row else "―", CELL_CENTER),
+                _p(evidence),
+            ]
+        )
+    table = _table(rows, [15, 20, 55, 15, 20, 19, 36], repeatRows=1)
+    table.setStyle(_grid(1, extra))
+    return table
+
+
+def _approvals(summary: ApplicationSummary) -> Table | Paragraph:
+    if not summary.approvals:
+        return _p("承認の記録はありません。", BODY)
+    rows = [[_p(h, CELL_HEAD_CENTER) for h in ("日時", "役割", "氏名", "操作", "コメント")]]
+    for record in sorted(summary.approvals, key=lambda r: r.at):
+        rows.append(
+            [
+                _p(_datetime(record.at), CELL_CENTER),
+                _p(record.role),
+                _p(record.actor),
+                _p(record.action, CELL_CENTER),
+                _p(record.comment or "―"),
+            ]
+        )
+    table = _table(rows, [28, 42, 30, 18, 62], repeatRows=1)
+    table.setStyle(_grid(1))
+    return table
+
+
+def application_report_pdf(summary: ApplicationSummary) -> bytes:
+    """The judgement report for one application, as PDF bytes."""
+    _register_fonts()
+    generated = summary.generated_at or datetime.now()
+    version = summary.version
+    out = io.BytesIO()
+    doc = _document(
+        out, A4, f"{REPORT_TITLE} {summary.number}", f"{summary.service_name}（{version}）"
+    )
+    heading = [_p(REPORT_TITLE, TITLE)]
+    if summary.organisation:
+        heading.append(_p(summary.organisation, SUBTITLE))
+    story: list[Any] = [
+        *heading,
+        Spacer(1, 2 * mm),
+        _seal_boxes(),
+        _p("1. 申請の概要", H2),
+        _key_values(
+            [
+                ("申請番号", summary.number),
+                ("サービス名", summary.service_name),
+                ("提供事業者", summary.provider),
+                ("申請部署", summary.department),
+                ("申請者", summary.applicant),
+                ("利用目的", summary.purpose),
+                ("申請の状態", summary.status),
+                ("判断基準", version),
+                ("出力日時", _datetime(generated)),
+            ]
+        ),
+        _p("2. 申請内容（判定に用いた事実）", H2),
+        _key_values(fact_rows(summary.facts), label_width=75),
+        KeepTogether([_p("3. 判定結果", H2), _verdict_box(summary.decision)]),
+        Spacer(1, 3 * mm),
+        _p("判定理由", CELL_HEAD),
+        Spacer(1, 1 * mm),
+        _findings(summary.decision),
+        _p("4. 必要な対策と対応状況", H2),
+        _measures(summary),
+        _p("5. 承認の記録", H2),
+        _approvals(summary),
+    ]
+    footer_left = f"{REPORT_TITLE}　申請番号 {summary.number}"
+    footer_right = f"判断基準 {version}　出力 {_datetime(generated)}"
+    doc.build(story, canvasmaker=_canvas_class(footer_left, footer_right))
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- register
+
+
+def register_report_pdf(
+    rows: Iterable[RegisterRow],
+    *,
+    title: str = REGISTER_TITLE,
+    generated_at: datetime | None = None,
+    organisation: str = "",
+) -> bytes:
+    """The register, one row per application, A4 landscape, for the yearly review.
+
+    Reviews due before the generation date are marked 期限超過.
+    """
+    _register_fonts()
+    rows = list(rows)
+    generated = generated_at or datetime.now()
+    today = generated.date()
+    counts = {code: sum(r.verdict == code for r in rows) for code in VERDICT_LABELS}
+    overdue = sum(1 for r in rows if r.review_due and r.review_due < today)
+    summary = (
+        f"出力日時 {_datetime(generated)}　全 {len(rows)} 件（"
+        + "、".join(f"{VERDICT_LABELS[c]} {n} 件" for c, n in counts.items())
+        + f"）　見直し期限超過 {overdue} 件"
+    )
+    out = io.BytesIO()
+    doc = _document(out, landscape(A4), title, organisation or title)
+    story: list[Any] = [_p(title, TITLE)]
+    if organisation:
+        story.append(_p(organisation, SUBTITLE))
+    story += [_p(summary, SUBTITLE), Spacer(1, 4 * mm)]
+    head = [
+        "No.",
+        "申請番号",
+        "申請部署",
+        "サービス名（提供事業者）",
+        "接続方法",
+        "機密性",
+        "判定",
+        "状態",
+        "見直し期限",
+    ]
+    data: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
+    extra: list[tuple] = []
+    for n, row in enumerate(rows, start=1):
+        service = row.service_name + (f"\n（{row.provider}）" if row.provider else "")
+        late = bool(row.review_due and row.review_due < today)
+        due = _date(row.review_due) + ("\n期限超過" if late else "")
+        data.append(
+            [
+                _p(n, RIGHT),
+                _p(row.number),
+                _p(row.department),
+                _p(service),
+                _p(label(METHOD_LABELS, row.method)),
+                _p(label(CONFIDENTIALITY_SHORT_LABELS, row.confidentiality), CELL_CENTER),
+                _p(label(VERDICT_LABELS, row.verdict), VERDICT_CELLS.get(row.verdict, CELL_CENTER)),
+                _p(row.status, CELL_CENTER),
+                _p(due, PROHIBIT if late else CELL_CENTER),
+            ]
+        )
+    if not rows:
+        data.append([_p("登録された申請はありません。"), "", "", "", "", "", "", "", ""])
+        extra.append(("SPAN", (0, 1), (-1, 1)))
+    table = _table(data, [10, 26, 40, 58, 44, 20, 22, 22, 25], repeatRows=1)
+    table.setStyle(_grid(1, extra))
+    story.append(table)
+    doc.build(story, canvasmaker=_canvas_class(title, f"出力 {_datetime(generated)}"))
+    return out.getvalue()
