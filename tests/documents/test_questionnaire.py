@@ -18,7 +18,6 @@ from cloudjudge.documents import (
     proposals,
     read_questionnaire,
 )
-from cloudjudge.documents.labels import ANSWER_CHOICES
 from cloudjudge.documents.questionnaire import (
     ANSWER_SHEET,
     COVER_SHEET,
@@ -26,6 +25,7 @@ from cloudjudge.documents.questionnaire import (
     fingerprint,
     requirement_text,
 )
+from cloudjudge.labels import ANSWER_CHOICES
 
 ANSWERED = ("SEL", "S1", "S2", "EXIT")
 

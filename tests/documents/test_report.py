@@ -15,7 +15,7 @@ from cloudjudge.documents import (
     application_report_pdf,
     register_report_pdf,
 )
-from cloudjudge.documents.labels import SEAL_ROLES
+from cloudjudge.labels import SEAL_ROLES
 
 
 def _squeeze(text: str) -> str:

@@ -5,7 +5,7 @@ Pure and Django-free: plain data in (``models``), bytes or text out.
 - ``questionnaire``: the vendor questionnaire (.xlsx) and reading it back.
 - ``procurement``: the procurement specification section (3.3), Markdown and .docx.
 - ``report``: the judgement report and the register report (PDF).
-- ``labels``: Japanese labels for the engine's codes, shared with the web layer and CLI.
+- Japanese labels for the engine's codes live in ``cloudjudge.labels``, shared with the web layer and CLI.
 
 The builders need the ``web`` extra (openpyxl, python-docx, reportlab); they are
 imported on first use, so ``labels`` and ``models`` work without it.

@@ -20,7 +20,7 @@ from typing import Any
 
 from cloudjudge.catalog import Catalog
 from cloudjudge.catalog.schema import Item
-from cloudjudge.documents.labels import VERDICT_LABELS, label
+from cloudjudge.labels import VERDICT_LABELS, label
 
 BLANK = "【　　　】"
 

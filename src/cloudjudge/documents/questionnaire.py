@@ -44,8 +44,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.catalog.schema import Item
-from cloudjudge.documents.labels import ANSWER_CHOICES, ANSWER_STATUS, CHECKLIST_STATUS_LABELS
 from cloudjudge.documents.models import QuestionnaireRequest
+from cloudjudge.labels import ANSWER_CHOICES, ANSWER_STATUS, CHECKLIST_STATUS_LABELS
 
 FORMAT = "cloudjudge-questionnaire/1"
 

@@ -33,7 +33,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from cloudjudge.documents.labels import (
+from cloudjudge.documents.models import ApplicationSummary, ChecklistRow, RegisterRow
+from cloudjudge.labels import (
     APPROVER_LABELS,
     CONFIDENTIALITY_SHORT_LABELS,
     EFFECT_LABELS,
@@ -44,7 +45,6 @@ from cloudjudge.documents.labels import (
     fact_rows,
     label,
 )
-from cloudjudge.documents.models import ApplicationSummary, ChecklistRow, RegisterRow
 
 GOTHIC = "HeiseiKakuGo-W5"
 MINCHO = "HeiseiMin-W3"

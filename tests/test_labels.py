@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import get_args
 
 import cloudjudge
+from cloudjudge import labels
 from cloudjudge.catalog.schema import Approver, Effect, ItemGroup
-from cloudjudge.documents import labels
 from cloudjudge.engine.judge import Verdict
 from cloudjudge.engine.request import (
     FACT_DOMAINS,

@@ -1,0 +1,504 @@
+"""The ``cloudjudge`` command: judge requests, browse the catalog, run the web app.
+
+Exit status: 0 success; 2 invalid input or usage (nothing on stdout, every
+problem on stderr naming its field); 1 anything else that stopped the command.
+Each subcommand is one ``_add_*`` function and one ``_run_*`` function, so a
+new one is a new pair and a line in ``build_parser``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import difflib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+import cloudjudge
+from cloudjudge import report
+from cloudjudge.catalog import Catalog, CatalogError, default_catalog
+from cloudjudge.engine import FieldError, RequestError, judge, parse_request
+
+PROG = "cloudjudge"
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
+STDIN = "-"
+
+#: Subcommands whose remaining arguments are passed on untouched, options included.
+PASSTHROUGH = frozenset({"manage"})
+
+
+class InputError(Exception):
+    """Input that cannot be judged; ``errors`` are shown as ``path: message``."""
+
+    def __init__(self, source: str, errors: Iterable[FieldError]):
+        self.source = source
+        self.errors = tuple(errors)
+        super().__init__(source)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=min(100, shutil.get_terminal_size((100, 24)).columns))
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "使い方: " if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Japanese headings and help, and usage errors exiting 2."""
+
+    def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="このヘルプを表示して終了する")
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: エラー: {message}\n")
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, computed only when asked (it loads the catalog)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "バージョンと判断基準の版を表示して終了する")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        catalog = default_catalog()
+        print(f"{PROG} {cloudjudge.__version__}\n判断基準 {report.catalog_heading(catalog)}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="クラウドサービス利用判断システム — 堺市「クラウドサービス利用判断基準」に"
+        "基づき、クラウドサービスの利用申請を判定する。",
+        epilog="例:\n"
+        "  cloudjudge judge examples/groupware-local-breakout.yaml\n"
+        "  cloudjudge judge --format json request.json\n"
+        "  cloudjudge judge --format jsonl requests.jsonl > decisions.jsonl\n"
+        "  cloudjudge catalog S1\n"
+        "  cloudjudge catalog show T1-02\n\n"
+        "終了状態: 0 成功、2 入力・指定の誤り（内容は標準エラー出力）、1 その他の失敗",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    _add_judge(commands)
+    _add_catalog(commands)
+    _add_serve(commands)
+    _add_manage(commands)
+    return parser
+
+
+def _subparser(commands: Any, name: str, summary: str, description: str = "", **kwargs: Any):
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=description or summary,
+        formatter_class=_Formatter,
+        **kwargs,
+    )
+
+
+def _add_judge(commands: Any) -> None:
+    p = _subparser(
+        commands,
+        "judge",
+        "利用申請（YAML / JSON）を判定する",
+        "利用申請を判定し、判定（禁止 / 承認が必要 / 利用可）、理由、必要な対策を出力する。\n\n"
+        "  text   日本語の報告（既定）\n"
+        "  json   判定結果の JSON（cloudjudge.judge() と同じ内容）\n"
+        "  jsonl  1 行 1 申請の JSON Lines を読み、1 行 1 判定結果を逐次出力する。\n"
+        "         誤りのある行は「行 N: 項目: 内容」を標準エラー出力に示して処理を続け、\n"
+        "         1 行でも誤りがあれば終了状態 2。端末では標準エラー出力に進捗を表示する。",
+    )
+    p.add_argument("file", metavar="FILE", help="申請ファイル（YAML か JSON）。- で標準入力")
+    p.add_argument(
+        "-f",
+        "--format",
+        choices=("text", "json", "jsonl"),
+        default="text",
+        help="出力形式（既定: text）",
+    )
+    p.set_defaults(run=_run_judge)
+
+
+def _add_catalog(commands: Any) -> None:
+    p = _subparser(
+        commands,
+        "catalog",
+        "判断基準のカタログ（条項・項目）を表示する",
+        "判断基準のカタログを表示する。\n\n"
+        "  cloudjudge catalog [PREFIX]        項目の一覧（catalog list と同じ）\n"
+        "  cloudjudge catalog list [PREFIX]   項目の一覧。PREFIX は ID の先頭（例: S1, sel-f）\n"
+        "  cloudjudge catalog show ID         項目 1 件を本文とともに（例: T1-02）\n"
+        "  cloudjudge catalog show CLAUSE     条項 1 件を本文とともに（例: '3.1(1)(イ)'）",
+    )
+    sub = p.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    sub.required = True
+    lst = _subparser(sub, "list", "項目の一覧（ID・条項・題目）")
+    lst.add_argument("prefix", metavar="PREFIX", nargs="?", default="", help="ID の先頭で絞り込む")
+    lst.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    lst.set_defaults(run=_run_catalog_list)
+    show = _subparser(sub, "show", "項目 1 件又は条項 1 件を本文とともに表示する")
+    show.add_argument("ref", metavar="ID|CLAUSE", help="項目 ID（T1-02）又は条項（3.1(1)(イ)）")
+    show.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    show.set_defaults(run=_run_catalog_show)
+
+
+def _add_serve(commands: Any) -> None:
+    p = _subparser(commands, "serve", "Web アプリを起動する（cloudjudge.web）")
+    p.add_argument("--host", default="127.0.0.1", help="待ち受けるアドレス（既定: 127.0.0.1）")
+    p.add_argument("--port", type=int, default=8000, help="待ち受けるポート（既定: 8000）")
+    p.set_defaults(run=_run_serve)
+
+
+def _add_manage(commands: Any) -> None:
+    p = _subparser(
+        commands,
+        "manage",
+        "Web アプリの Django 管理コマンドを実行する（引数はそのまま渡す）",
+        "Django の管理コマンドを実行する。後続の引数はすべてそのまま渡す。\n"
+        "例: cloudjudge manage migrate / cloudjudge manage help",
+        add_help=False,
+    )
+    p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="管理コマンドと引数")
+    p.set_defaults(run=_run_manage)
+
+
+def _command_index(argv: Sequence[str]) -> int | None:
+    """Index of the subcommand name (the top-level options take no value)."""
+    return next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse, with two conveniences argparse cannot express on its own:
+    ``catalog [PREFIX]`` means ``catalog list [PREFIX]``, and ``manage`` takes
+    everything after it verbatim (``manage --help`` is Django's help)."""
+    args = list(argv)
+    index = _command_index(args)
+    if index is not None and args[index] in PASSTHROUGH:
+        namespace = build_parser().parse_args(args[: index + 1])
+        namespace.args = args[index + 1 :]
+        return namespace
+    if index is not None and args[index] == "catalog":
+        following = args[index + 1] if index + 1 < len(args) else None
+        if following not in ("list", "show", "-h", "--help"):
+            args.insert(index + 1, "list")
+    return build_parser().parse_args(args)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _ensure_utf8(stream: TextIO) -> None:
+    """JSON is UTF-8 by definition, and Japanese cannot be written as ASCII."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    if codecs.lookup(encoding).name == "ascii" and hasattr(stream, "reconfigure"):
+        stream.reconfigure(encoding="utf-8")
+
+
+def _report_width() -> int:
+    if sys.stdout.isatty():
+        return max(60, min(report.WIDTH, shutil.get_terminal_size((report.WIDTH, 24)).columns))
+    return report.WIDTH
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _show_input_error(exc: InputError) -> None:
+    count = f"（{len(exc.errors)} 件）" if len(exc.errors) > 1 else ""
+    _error(f"{exc.source}: 入力に誤りがあるため判定できません{count}")
+    for err in exc.errors:
+        print(f"  {err}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- judge
+
+
+def _source_name(name: str) -> str:
+    return "標準入力" if name == STDIN else name
+
+
+def _read_bytes(name: str) -> bytes:
+    try:
+        if name == STDIN:
+            return sys.stdin.buffer.read()
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise InputError(
+            _source_name(name), [FieldError("", f"ファイルを読めません（{exc.strerror}）")]
+        ) from None
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            source, [FieldError("", f"UTF-8 として読めません（{exc.start + 1} バイト目）")]
+        ) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"{mark.line + 1} 行 {mark.column + 1} 文字目: " if mark is not None else ""
+    return f"YAML / JSON として読めません（{where}{problem}）"
+
+
+def load_request_data(text: str, source: str) -> dict[str, Any]:
+    """A request mapping from YAML or JSON text (JSON is read by the YAML parser,
+    or by the JSON parser where YAML 1.1 refuses it, e.g. tab indentation)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as yaml_exc:
+        if not text.lstrip().startswith(("{", "[")):
+            raise InputError(source, [FieldError("", _yaml_problem(yaml_exc))]) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            message = f"JSON として読めません（{exc.lineno} 行 {exc.colno} 文字目: {exc.msg}）"
+            raise InputError(source, [FieldError("", message)]) from None
+    if not isinstance(data, dict):
+        kind = "空です" if data is None else "最上位がキーと値の組（オブジェクト）ではありません"
+        raise InputError(source, [FieldError("", f"申請として読めません: {kind}")])
+    return data
+
+
+def _run_judge(args: argparse.Namespace) -> int:
+    if args.format == "jsonl":
+        return _judge_jsonl(args.file)
+    source = _source_name(args.file)
+    data = load_request_data(_decode(_read_bytes(args.file), source), source)
+    try:
+        request = parse_request(data)
+    except RequestError as exc:
+        raise InputError(source, exc.errors) from None
+    decision = judge(request)
+    out = sys.stdout
+    if args.format == "json":
+        out.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(report.format_decision(request, decision, default_catalog(), _report_width()))
+    return EXIT_OK
+
+
+def _open_lines(name: str) -> tuple[Iterable[bytes], int | None, Callable[[], None]]:
+    """The input as a stream of byte lines, its size if known, and how to close it."""
+    if name == STDIN:
+        return sys.stdin.buffer, None, lambda: None
+    try:
+        stream = open(name, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise InputError(
+            name, [FieldError("", f"ファイルを読めません（{exc.strerror}）")]
+        ) from None
+    size = os.fstat(stream.fileno()).st_size
+    return stream, (size or None), stream.close
+
+
+def _judge_jsonl(name: str) -> int:
+    """Stream: each line is decoded, judged and written before the next is read."""
+    from tqdm import tqdm
+
+    from cloudjudge.engine.batch import judge_lines
+
+    stream, size, close = _open_lines(name)
+    interactive = sys.stderr.isatty()
+    progress = tqdm(
+        total=size,
+        unit="B" if size else "行",
+        unit_scale=bool(size),
+        disable=not interactive,
+        file=sys.stderr,
+        desc="判定中",
+        leave=False,
+    )
+    bad_lines = 0
+
+    def complain(number: int, errors: Iterable[FieldError]) -> None:
+        nonlocal bad_lines
+        bad_lines += 1
+        for err in errors:
+            message = f"行 {number}: {err}"
+            if interactive:
+                progress.write(message, file=sys.stderr)
+            else:
+                print(message, file=sys.stderr)
+
+    def decoded(lines: Iterable[bytes]) -> Iterator[str]:
+        for number, raw in enumerate(lines, start=1):
+            progress.update(len(raw) if size else 1)
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                complain(
+                    number, [FieldError("", f"UTF-8 として読めません（{exc.start + 1} バイト目）")]
+                )
+                yield ""  # a blank line keeps judge_lines' numbering and is skipped
+
+    write = sys.stdout.write
+    try:
+        for result in judge_lines(decoded(stream)):
+            if result.error is not None:
+                complain(result.line_number, result.error.errors)
+            else:
+                write(f"{result.output}\n")
+    finally:
+        progress.close()
+        close()
+    return EXIT_INVALID if bad_lines else EXIT_OK
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+def _item_json(item: Any) -> dict[str, Any]:
+    return item.model_dump(mode="json")
+
+
+def _catalog_json(catalog: Catalog) -> dict[str, str]:
+    return {
+        "id": catalog.id,
+        "title": catalog.title,
+        "version": catalog.version,
+        "publisher": catalog.publisher,
+        "label": catalog.label,
+    }
+
+
+def _write_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _run_catalog_list(args: argparse.Namespace) -> int:
+    catalog = default_catalog()
+    prefix = args.prefix.strip()
+    items = catalog.items_with_prefix(prefix) if prefix else catalog.items
+    if not items:
+        _error(f"ID が「{prefix}」で始まる項目はありません（一覧: {PROG} catalog）")
+        return EXIT_INVALID
+    if args.format == "json":
+        _write_json({"catalog": _catalog_json(catalog), "items": [_item_json(i) for i in items]})
+    else:
+        sys.stdout.write(report.format_catalog_list(catalog, items, _report_width()))
+    return EXIT_OK
+
+
+#: Full-width ASCII (Ｔ１－０２, （イ）) as typed with a Japanese input method.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def _normalise_ref(text: str) -> str:
+    return "".join(text.translate(_HALF_WIDTH).split())
+
+
+def _run_catalog_show(args: argparse.Namespace) -> int:
+    catalog = default_catalog()
+    wanted = _normalise_ref(args.ref)
+    if catalog.has_item(wanted.upper()):
+        item = catalog.item(wanted.upper())
+        if args.format == "json":
+            entry = _item_json(item)
+            if catalog.has_clause(item.clause):
+                entry["clause_title"] = catalog.clause(item.clause).title
+            _write_json(entry)
+        else:
+            sys.stdout.write(report.format_item(catalog, item, _report_width()))
+        return EXIT_OK
+    clauses = {_normalise_ref(c.ref): c for c in catalog.clauses}
+    if wanted in clauses:
+        clause = clauses[wanted]
+        items = [i for i in catalog.items if i.clause == clause.ref]
+        if args.format == "json":
+            _write_json({**clause.model_dump(mode="json"), "items": [i.id for i in items]})
+        else:
+            sys.stdout.write(report.format_clause(catalog, clause, items, _report_width()))
+        return EXIT_OK
+    candidates = [i.id for i in catalog.items] + [c.ref for c in catalog.clauses]
+    close = difflib.get_close_matches(wanted.upper(), candidates, n=3, cutoff=0.6)
+    hint = f"もしかして: {', '.join(close)}。" if close else ""
+    _error(
+        f"カタログに「{args.ref}」という項目 ID も条項もありません。"
+        f"{hint}一覧は {PROG} catalog で表示できます。"
+    )
+    return EXIT_INVALID
+
+
+# --------------------------------------------------------------------------- web
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from cloudjudge.web.serve import serve
+
+    result = serve(args.host, args.port)
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def _run_manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudjudge.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line([f"{PROG} manage", *args.args])
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's own
+    final flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (the console script exits with it)."""
+    _ensure_utf8(sys.stdout)
+    _ensure_utf8(sys.stderr)
+    try:
+        try:
+            args = parse_args(sys.argv[1:] if argv is None else argv)
+        except SystemExit as exc:  # --help, --version, usage errors
+            return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
+        status = args.run(args)
+        sys.stdout.flush()
+        return status
+    except InputError as exc:
+        _show_input_error(exc)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        _silence_stdout()
+        return 128 + 13  # as if killed by SIGPIPE, like other filters under `| head`
+    except KeyboardInterrupt:
+        return 128 + 2
+    except CatalogError as exc:
+        _error(f"カタログを読み込めません: {exc}")
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
