@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# The web application on http://127.0.0.1:8000 with demo data (passwords printed once).
 run: setup
-	@for f in examples/*.yaml; do echo "== $$f"; $(BIN)/cloudjudge judge "$$f"; echo; done
+	$(BIN)/cloudjudge manage migrate
+	$(BIN)/cloudjudge manage load_demo
+	$(BIN)/cloudjudge serve
 
 # The whole suite on SQLite, then everything that touches the database again
 # on a real local PostgreSQL server that this target starts itself.

@@ -1,0 +1,56 @@
+"""Who works in the register: departments and users with one role each.
+
+What each role may do lives in ``cloudjudge.web.register.permissions`` (which
+applications) and ``cloudjudge.web.register.workflow`` (which actions)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    SECURITY = "security", _("Security office")
+    CISO = "ciso", _("CISO")
+    AUDITOR = "auditor", _("Auditor")
+    ADMIN = "admin", _("System administrator")
+
+
+class Department(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.APPLICANT)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def display_name(self) -> str:
+        """Family name first, as Japanese names are written."""
+        full = f"{self.last_name} {self.first_name}".strip()
+        return full or self.username
+
+    def __str__(self) -> str:
+        return self.display_name

@@ -1,0 +1,79 @@
+"""Creating and changing applications: always judged, always in scope.
+
+The UI's forms and the HTTP API both go through these functions, so an
+application can never exist without its judgement and checklist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from cloudjudge.web.register import judging, permissions
+from cloudjudge.web.register.models import Application, Service
+from cloudjudge.web.register.workflow import NotAllowed
+
+#: The stated facts an applicant may set (everything the engine reads, and the purpose).
+FACT_FIELDS = (
+    "purpose",
+    "confidentiality",
+    "my_number",
+    "administrative_documents",
+    "critical_to_citizens",
+    "method",
+    "breakout_usage",
+    "internet_virtual_pc",
+    "network",
+    "download_to_internet_terminal",
+    "internet_only_function",
+    "limited_external_sharing",
+    "council_approved_legacy",
+    "exception_note",
+)
+
+
+def _facts(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(FACT_FIELDS)
+    if unknown:
+        raise TypeError(f"not an application fact: {', '.join(sorted(unknown))}")
+    return values
+
+
+@transaction.atomic
+def create_application(applicant, service: Service, **facts: Any) -> Application:
+    """A new draft in the applicant's department, judged at once."""
+    if not permissions.can_create_application(applicant):
+        raise NotAllowed("only an applicant with a department may apply")
+    if service.pk is None:
+        service.save()
+    application = Application(
+        department_id=applicant.department_id,
+        applicant=applicant,
+        service=service,
+        **_facts(facts),
+    )
+    application.full_clean(exclude=["number", "latest_judgement"])
+    application.save()
+    judging.judge_application(application, actor=applicant)
+    return application
+
+
+@transaction.atomic
+def update_application(
+    application: Application, actor, service: Service | None = None, **facts: Any
+) -> Application:
+    """Change the facts of a draft or returned application and re-judge it
+    (earlier judgements are kept)."""
+    if not permissions.can_edit_application(actor, application):
+        raise NotAllowed("this application cannot be changed by this user now")
+    if service is not None:
+        if service.pk is None:
+            service.save()
+        application.service = service
+    for name, value in _facts(facts).items():
+        setattr(application, name, value)
+    application.full_clean(exclude=["number", "latest_judgement"])
+    application.save()
+    judging.judge_application(application, actor=actor)
+    return application

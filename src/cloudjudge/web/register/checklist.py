@@ -1,0 +1,142 @@
+"""The checklist: one row per measure the latest judgement requires.
+
+``sync`` follows the judgement: rows still required keep their status, owner,
+due date, notes and evidence (their reason and clause are refreshed); rows no
+longer required are kept inactive, so nothing a department recorded is lost,
+and come back as they were if required again.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cloudjudge.web.register.models import (
+    OPEN_ITEM_STATUSES,
+    RESOLVED_ITEM_STATUSES,
+    Application,
+    ChecklistItem,
+    ItemStatus,
+)
+from cloudjudge.web.register.permissions import CHECKLIST_OPEN_STATUSES
+
+
+def sync(application: Application, required: Sequence[dict[str, Any]], actor=None) -> None:
+    """Make the rows match the engine's ``required`` list (order included)."""
+    existing = {row.item_id: row for row in application.checklist_items.all()}
+    wanted = {entry["id"] for entry in required}
+    for position, entry in enumerate(required):
+        row = existing.get(entry["id"])
+        if row is None:
+            ChecklistItem.objects.create(
+                application=application,
+                item_id=entry["id"],
+                clause=entry["clause"],
+                title=entry["title"],
+                reason=entry["reason"],
+                position=position,
+                updated_by=actor,
+            )
+            continue
+        fresh = {
+            "clause": entry["clause"],
+            "title": entry["title"],
+            "reason": entry["reason"],
+            "position": position,
+            "active": True,
+        }
+        if any(getattr(row, key) != value for key, value in fresh.items()):
+            for key, value in fresh.items():
+                setattr(row, key, value)
+            row.save(update_fields=[*fresh, "updated_at"])
+    gone = [row.pk for item_id, row in existing.items() if item_id not in wanted and row.active]
+    if gone:
+        ChecklistItem.objects.filter(pk__in=gone).update(active=False)
+
+
+def check_item(status: str, na_reason: str) -> None:
+    """該当なし needs a reason."""
+    if status == ItemStatus.NOT_APPLICABLE and not (na_reason or "").strip():
+        raise ValidationError(
+            {"na_reason": _("Give the reason the item does not apply.")}, code="na_reason"
+        )
+
+
+def update_item(item: ChecklistItem, actor, **changes: Any) -> ChecklistItem:
+    """Change a row's status, owner, due date or notes (the API calls this too)."""
+    allowed = {"status", "na_reason", "owner", "due_date", "note"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"cannot change {', '.join(sorted(unknown))}")
+    for key, value in changes.items():
+        setattr(item, key, value)
+    check_item(item.status, item.na_reason)
+    if item.status != ItemStatus.NOT_APPLICABLE:
+        item.na_reason = ""
+    item.updated_by = actor
+    item.save()
+    return item
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class Progress:
+    resolved: int = 0
+    total: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.resolved / self.total) if self.total else 100
+
+    @property
+    def complete(self) -> bool:
+        return self.resolved == self.total
+
+
+def progress(application: Application) -> Progress:
+    counts = application.checklist_items.filter(active=True).aggregate(
+        total=Count("id"), resolved=Count("id", filter=Q(status__in=RESOLVED_ITEM_STATUSES))
+    )
+    return Progress(counts["resolved"], counts["total"])
+
+
+def attach_progress(applications: Iterable[Application]) -> None:
+    """Set ``.progress`` on each application with one query for all of them."""
+    applications = list(applications)
+    rows = (
+        ChecklistItem.objects.filter(application__in=[a.pk for a in applications], active=True)
+        .values("application")
+        .annotate(
+            total=Count("id"), resolved=Count("id", filter=Q(status__in=RESOLVED_ITEM_STATUSES))
+        )
+        .order_by()
+    )
+    by_app = {row["application"]: Progress(row["resolved"], row["total"]) for row in rows}
+    for application in applications:
+        application.progress = by_app.get(application.pk, Progress())
+
+
+def open_items(applications: QuerySet[Application]) -> QuerySet[ChecklistItem]:
+    """Active, unresolved rows of the given applications that are still live."""
+    return ChecklistItem.objects.filter(
+        application__in=applications.filter(status__in=CHECKLIST_OPEN_STATUSES),
+        active=True,
+        status__in=OPEN_ITEM_STATUSES,
+    )
+
+
+def overdue_items(
+    applications: QuerySet[Application], today: datetime.date | None = None
+) -> QuerySet[ChecklistItem]:
+    """Open rows whose due date has passed (the dashboard and the reminders)."""
+    today = today or timezone.localdate()
+    return open_items(applications).filter(due_date__lt=today)

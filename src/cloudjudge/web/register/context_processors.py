@@ -1,0 +1,26 @@
+"""The navigation, by role, for ``base.html``."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cloudjudge.web.register import permissions
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    entries = [("register:dashboard", _("Dashboard")), ("register:list", _("Register"))]
+    if permissions.can_create_application(user):
+        entries.append(("register:create", _("New application")))
+    if permissions.can_review(user):
+        entries.append(("register:reviews", _("Review queue")))
+    entries.append(("register:catalog", _("Criteria")))
+    match = getattr(request, "resolver_match", None)
+    current = f"{match.namespace}:{match.url_name}" if match else ""
+    return {
+        "nav": [
+            {"url": reverse(name), "label": label, "current": name == current}
+            for name, label in entries
+        ]
+    }

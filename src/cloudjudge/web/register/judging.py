@@ -1,0 +1,122 @@
+"""An application's facts → the engine's request → ``cloudjudge.judge``.
+
+The engine is the only source of judgements. Each run that is kept becomes an
+immutable :class:`Judgement` snapshot (request, decision, criteria version,
+time, actor); earlier snapshots are never touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+import cloudjudge
+from cloudjudge.engine import RequestError
+from cloudjudge.web.register import checklist
+from cloudjudge.web.register.models import Application, Judgement, Service, Verdict
+
+
+def service_part(service: Service) -> dict[str, Any]:
+    return {
+        "name": service.name,
+        "provider": service.provider,
+        "listings": service.listings,
+        "isms_certifications": service.isms_certifications,
+        "security_update_service": service.security_update_service,
+    }
+
+
+def request_for(application: Application, service: Service | None = None) -> dict[str, Any]:
+    """The engine request for an application (saved or not); ``service`` stands
+    in for the application's own (a service not yet in the register)."""
+    service = service if service is not None else application.service
+    connection: dict[str, Any] = {
+        "method": application.method,
+        "internet_virtual_pc": application.internet_virtual_pc,
+        "download_to_internet_terminal": application.download_to_internet_terminal,
+    }
+    if application.breakout_usage:
+        connection["breakout_usage"] = application.breakout_usage
+    if application.network:
+        connection["network"] = application.network
+    # A fact not stated yet is left out, so the engine names it as missing.
+    data: dict[str, Any] = {}
+    if application.confidentiality:
+        data["confidentiality"] = application.confidentiality
+    data["my_number"] = application.my_number
+    data["administrative_documents"] = application.administrative_documents
+    data["critical_to_citizens"] = application.critical_to_citizens
+    if not application.method:
+        del connection["method"]
+    return {
+        "service": service_part(service),
+        "data": data,
+        "connection": connection,
+        "exceptions": {
+            "internet_only_function": application.internet_only_function,
+            "limited_external_sharing": application.limited_external_sharing,
+            "council_approved_legacy": application.council_approved_legacy,
+        },
+    }
+
+
+def decide(request: dict[str, Any]) -> cloudjudge.Decision:
+    """The engine's decision; :class:`RequestError` if the facts are incomplete."""
+    return cloudjudge.judge(request)
+
+
+def preview(
+    application: Application, service: Service | None = None
+) -> tuple[cloudjudge.Decision | None, RequestError | None]:
+    """Judge without keeping anything: for the live verdict while filling in."""
+    try:
+        return decide(request_for(application, service)), None
+    except RequestError as exc:
+        return None, exc
+
+
+@transaction.atomic
+def judge_application(application: Application, actor=None) -> Judgement:
+    """Judge a saved application and keep the result.
+
+    A new snapshot is written only when the request or the criteria version
+    differs from the latest one; the application's denormalised verdict and
+    its checklist follow the latest snapshot.
+    """
+    request = request_for(application)
+    decision = decide(request)
+    latest = application.latest_judgement
+    if (
+        latest is not None
+        and latest.request == request
+        and latest.criteria_version == decision["criteria_version"]
+    ):
+        return latest
+    judgement = Judgement.objects.create(
+        application=application,
+        request=request,
+        decision=decision,
+        criteria_version=decision["criteria_version"],
+        verdict=decision["verdict"],
+        actor=actor,
+    )
+    application.latest_judgement = judgement
+    application.verdict = decision["verdict"]
+    application.needs_ciso_approval = "ciso" in decision["approvals"]
+    application.pia_required = decision["pia_required"]
+    application.save(
+        update_fields=[
+            "latest_judgement",
+            "verdict",
+            "needs_ciso_approval",
+            "pia_required",
+            "updated_at",
+        ]
+    )
+    checklist.sync(application, decision["required"], actor=actor)
+    return judgement
+
+
+def is_prohibited(application: Application) -> bool:
+    return application.verdict == Verdict.PROHIBITED

@@ -1,0 +1,168 @@
+"""Read-side queries over the register: the list, the dashboard, the queues.
+
+Each takes the applications a user may see (``permissions.visible_applications``)
+and issues a fixed number of queries however many rows there are. The
+reminders and the exports reuse them, so every view of the register agrees.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from cloudjudge.web.accounts.models import Role, User
+from cloudjudge.web.register import checklist
+from cloudjudge.web.register.models import (
+    Application,
+    ChecklistItem,
+    Status,
+    Verdict,
+)
+
+#: ``sort`` parameter → ordering; a leading ``-`` reverses.
+SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "service": ("service__name", "number"),
+    "department": ("department__code", "number"),
+    "status": ("status", "number"),
+    "verdict": ("verdict", "number"),
+    "confidentiality": ("confidentiality", "number"),
+    "method": ("method", "number"),
+    "review_due": ("review_due", "number"),
+    "updated": ("updated_at", "id"),
+}
+DEFAULT_SORT = "-updated"
+IN_SERVICE = (Status.IN_USE, Status.REVIEW_DUE)
+
+
+def ordering(sort: str) -> tuple[str, ...]:
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        return ordering(DEFAULT_SORT)
+    fields = SORTS[key]
+    return tuple(f"-{f}" for f in fields) if sort.startswith("-") else fields
+
+
+def search_register(
+    applications: QuerySet[Application],
+    *,
+    q: str = "",
+    department: Any = None,
+    verdict: str = "",
+    status: str = "",
+    method: str = "",
+    confidentiality: str = "",
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Application]:
+    """The register list: filtered, sorted, with what each row shows joined in."""
+    qs = applications
+    if q:
+        for word in q.split():
+            qs = qs.filter(
+                Q(number__icontains=word)
+                | Q(purpose__icontains=word)
+                | Q(service__name__icontains=word)
+                | Q(service__provider__icontains=word)
+            )
+    if department:
+        qs = qs.filter(department=department)
+    if verdict:
+        qs = qs.filter(verdict=verdict)
+    if status:
+        qs = qs.filter(status=status)
+    if method:
+        qs = qs.filter(method=method)
+    if confidentiality:
+        qs = qs.filter(confidentiality=confidentiality)
+    return qs.select_related("department", "service", "applicant").order_by(*ordering(sort))
+
+
+def reviews_due_within(
+    applications: QuerySet[Application],
+    days: int | None = None,
+    today: datetime.date | None = None,
+) -> QuerySet[Application]:
+    """Services in use whose yearly review falls due within ``days`` (or has passed)."""
+    today = today or timezone.localdate()
+    days = settings.CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS if days is None else days
+    return applications.filter(
+        status__in=IN_SERVICE, review_due__lte=today + datetime.timedelta(days=days)
+    )
+
+
+def awaiting_review(applications: QuerySet[Application], user: User) -> QuerySet[Application]:
+    """What waits for this reviewer: submitted applications, and for the CISO
+    also approved ones that still need the CISO's approval."""
+    if user.role == Role.CISO:
+        return applications.filter(
+            Q(status=Status.SUBMITTED)
+            | Q(
+                status=Status.APPROVED,
+                needs_ciso_approval=True,
+                ciso_approved_at__isnull=True,
+            )
+        )
+    if user.role == Role.SECURITY:
+        return applications.filter(status=Status.SUBMITTED)
+    return applications.none()
+
+
+@dataclass
+class Dashboard:
+    status_verdict: dict[str, dict[str, int]] = field(default_factory=dict)
+    status_totals: dict[str, int] = field(default_factory=dict)
+    verdict_totals: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    overdue_count: int = 0
+    overdue: list[ChecklistItem] = field(default_factory=list)
+    reviews_due_count: int = 0
+    reviews_due: list[Application] = field(default_factory=list)
+    awaiting_count: int = 0
+
+    @property
+    def rows(self) -> list[tuple[str, str, list[tuple[str, int]], int]]:
+        """(status, label, [(verdict, count)…], total) for the table."""
+        columns = Verdict.values
+        return [
+            (
+                code,
+                label,
+                [(v, self.status_verdict.get(code, {}).get(v, 0)) for v in columns],
+                self.status_totals.get(code, 0),
+            )
+            for code, label in Status.choices
+        ]
+
+
+def dashboard(
+    user: User, applications: QuerySet[Application], today: datetime.date | None = None
+) -> Dashboard:
+    """Counts by status and verdict, overdue checklist rows, reviews due: six queries."""
+    today = today or timezone.localdate()
+    board = Dashboard()
+    for row in applications.values("status", "verdict").annotate(n=Count("id")).order_by():
+        board.status_verdict.setdefault(row["status"], {})[row["verdict"]] = row["n"]
+        board.status_totals[row["status"]] = board.status_totals.get(row["status"], 0) + row["n"]
+        board.verdict_totals[row["verdict"]] = (
+            board.verdict_totals.get(row["verdict"], 0) + row["n"]
+        )
+        board.total += row["n"]
+    overdue = checklist.overdue_items(applications, today)
+    board.overdue_count = overdue.count()
+    board.overdue = list(
+        overdue.select_related("application__service", "application__department", "owner").order_by(
+            "due_date", "application_id", "position"
+        )[:10]
+    )
+    due = reviews_due_within(applications, today=today)
+    board.reviews_due_count = due.count()
+    board.reviews_due = list(
+        due.select_related("service", "department").order_by("review_due")[:10]
+    )
+    board.awaiting_count = awaiting_review(applications, user).count()
+    return board

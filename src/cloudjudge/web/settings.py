@@ -1,0 +1,274 @@
+"""Django settings for the cloudjudge web application, read from the environment.
+
+Development (``CLOUDJUDGE_DEBUG`` on, the default for ``make run``) needs no
+configuration: SQLite and a generated secret key under ``var/``. Production
+(``CLOUDJUDGE_DEBUG=0``) refuses to start without ``CLOUDJUDGE_SECRET_KEY`` and
+turns on secure cookies, HSTS and the HTTPS redirect.
+
+Environment variables:
+
+``CLOUDJUDGE_DEBUG``                 1/0 (default 1)
+``CLOUDJUDGE_SECRET_KEY``            required when DEBUG is off
+``CLOUDJUDGE_ALLOWED_HOSTS``         comma-separated (default ``127.0.0.1,localhost``)
+``CLOUDJUDGE_CSRF_TRUSTED_ORIGINS``  comma-separated, e.g. ``https://cloudjudge.city.example.jp``
+``CLOUDJUDGE_VAR_DIR``               state folder (default ``var/`` in the project)
+``DATABASE_URL``                     e.g. ``postgres://user:pw@host/db`` (default SQLite in var/)
+``CLOUDJUDGE_MEDIA_ROOT``            evidence files (default ``var/media``)
+``CLOUDJUDGE_STATIC_ROOT``           ``collectstatic`` target (default ``var/static``)
+``CLOUDJUDGE_MAX_UPLOAD_MB``         evidence upload limit in MiB (default 20)
+``CLOUDJUDGE_REVIEW_INTERVAL_DAYS``  yearly review interval (default 365)
+``CLOUDJUDGE_AUDIT_RETENTION_DAYS``  audit log entries kept at least this long (default 400)
+``CLOUDJUDGE_SSL_REDIRECT``          1/0, production only (default 1)
+``CLOUDJUDGE_HSTS_SECONDS``          production only (default 31536000)
+``CLOUDJUDGE_TRUST_X_FORWARDED_PROTO``  1 behind a TLS-terminating reverse proxy
+``EMAIL_BACKEND``, ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
+``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+WEB_DIR = Path(__file__).resolve().parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+def _project_dir() -> Path:
+    """The checkout (for ``var/``) when installed editable, else the working directory."""
+    root = WEB_DIR.parents[2]
+    return root if (root / "pyproject.toml").is_file() else Path.cwd()
+
+
+def load_secret_key(debug: bool, var_dir: Path) -> str:
+    """``CLOUDJUDGE_SECRET_KEY``; in development a key generated once into
+    ``var/secret_key``; in production its absence is a refusal to start."""
+    key = os.environ.get("CLOUDJUDGE_SECRET_KEY", "").strip()
+    if key:
+        return key
+    if not debug:
+        raise ImproperlyConfigured(
+            "CLOUDJUDGE_SECRET_KEY is not set. Production (CLOUDJUDGE_DEBUG off) refuses to "
+            "start without a secret key: set CLOUDJUDGE_SECRET_KEY to a long random value."
+        )
+    path = var_dir / "secret_key"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        key = secrets.token_urlsafe(50)
+        f.write(key)
+    return key
+
+
+DEBUG = env_bool("CLOUDJUDGE_DEBUG", True)
+VAR_DIR = Path(os.environ.get("CLOUDJUDGE_VAR_DIR") or _project_dir() / "var")
+SECRET_KEY = load_secret_key(DEBUG, VAR_DIR)
+ALLOWED_HOSTS = env_list("CLOUDJUDGE_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CLOUDJUDGE_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "cloudjudge.web.accounts",
+    "cloudjudge.web.register",
+    "cloudjudge.web.audit",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "cloudjudge.web.middleware.CookieLocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page requires login unless its view is marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cloudjudge.web.urls"
+WSGI_APPLICATION = "cloudjudge.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [WEB_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cloudjudge.web.register.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --------------------------------------------------------------------------- database
+
+DEFAULT_SQLITE = VAR_DIR / "cloudjudge.sqlite3"
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DEFAULT_SQLITE}",
+        conn_max_age=env_int("CLOUDJUDGE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] == str(DEFAULT_SQLITE):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Several gunicorn workers share the file: wait for locks, write-ahead log.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --------------------------------------------------------------------------- accounts
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "register:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# --------------------------------------------------------------------------- i18n
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
+LOCALE_PATHS = [WEB_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Tokyo"
+USE_TZ = True
+
+# --------------------------------------------------------------------------- files
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [WEB_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("CLOUDJUDGE_STATIC_ROOT") or VAR_DIR / "static")
+# WhiteNoise serves the app's static files straight from the packages, so no
+# collectstatic step is needed to run (collectstatic into STATIC_ROOT also works).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+MEDIA_ROOT = Path(os.environ.get("CLOUDJUDGE_MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_URL = None  # evidence is never served directly: only through a permission-checked view
+STORAGES = {
+    # Evidence files go through Django's storage API: swap the backend (e.g.
+    # django-storages' S3Storage) here to share one store between app servers.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CLOUDJUDGE_MAX_UPLOAD_BYTES = env_int("CLOUDJUDGE_MAX_UPLOAD_MB", 20) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+
+# --------------------------------------------------------------------------- domain
+
+CLOUDJUDGE_REVIEW_INTERVAL_DAYS = env_int("CLOUDJUDGE_REVIEW_INTERVAL_DAYS", 365)
+#: The dashboard and reminders look this many days ahead for reviews due.
+CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS = 30
+#: audit_prune refuses to remove audit entries younger than this (別紙1 ① No.6: a year).
+CLOUDJUDGE_AUDIT_RETENTION_DAYS = env_int("CLOUDJUDGE_AUDIT_RETENTION_DAYS", 400)
+
+# --------------------------------------------------------------------------- e-mail
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cloudjudge@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --------------------------------------------------------------------------- security
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the form, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("CLOUDJUDGE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("CLOUDJUDGE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = False
+    # An intranet host of a city has no business on the browsers' preload list.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    if env_bool("CLOUDJUDGE_TRUST_X_FORWARDED_PROTO", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CLOUDJUDGE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

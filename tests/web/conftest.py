@@ -1,0 +1,121 @@
+"""Fixtures for the web application's tests: a real (SQLite by default, or
+DATABASE_URL's) database, real users per role, applications made through the
+same functions the UI uses."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.test import Client
+
+from cloudjudge.web.accounts.models import Department, Role, User
+from cloudjudge.web.register import applications
+from cloudjudge.web.register.models import Service
+
+_numbers = itertools.count(1)
+
+GROUPWARE = {
+    "purpose": "Web 会議とファイル共有",
+    "confidentiality": "3B",
+    "method": "local_breakout",
+    "breakout_usage": "file_import",
+}
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Evidence files go to a temporary folder, never to var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def department(db):
+    return Department.objects.create(code="shimin", name="市民課")
+
+
+@pytest.fixture
+def other_department(db):
+    return Department.objects.create(code="zeimu", name="税務課")
+
+
+@pytest.fixture
+def make_user(db, department):
+    def make(role: str = Role.APPLICANT, dept: Department | None = None, **fields) -> User:
+        n = next(_numbers)
+        fields.setdefault("username", f"{role}-{n}")
+        if dept is None and role == Role.APPLICANT:
+            dept = department
+        return User.objects.create_user(role=role, department=dept, password="x" * 16, **fields)
+
+    return make
+
+
+@pytest.fixture
+def applicant(make_user):
+    return make_user(Role.APPLICANT, last_name="申請", first_name="花子")
+
+
+@pytest.fixture
+def colleague(make_user):
+    """Another applicant of the same department."""
+    return make_user(Role.APPLICANT)
+
+
+@pytest.fixture
+def outsider(make_user, other_department):
+    """An applicant of another department."""
+    return make_user(Role.APPLICANT, other_department)
+
+
+@pytest.fixture
+def security(make_user):
+    return make_user(Role.SECURITY)
+
+
+@pytest.fixture
+def ciso(make_user):
+    return make_user(Role.CISO)
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user(Role.AUDITOR)
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def make_service(db):
+    def make(name: str = "クラウド型グループウェア", listings=("ismap",), certs=(), **fields):
+        service = Service(name=name, provider=fields.pop("provider", "サンプル株式会社"), **fields)
+        service.listings = listings
+        service.isms_certifications = certs
+        service.save()
+        return service
+
+    return make
+
+
+@pytest.fixture
+def make_application(applicant, make_service):
+    def make(user=None, service=None, **facts):
+        values = {**GROUPWARE, **facts}
+        if service is None:
+            service = make_service(name=f"サービス {next(_numbers)}")
+        return applications.create_application(user or applicant, service, **values)
+
+    return make
+
+
+@pytest.fixture
+def login():
+    def client_for(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for
