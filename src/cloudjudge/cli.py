@@ -33,6 +33,28 @@ STDIN = "-"
 #: Subcommands whose remaining arguments are passed on untouched, options included.
 PASSTHROUGH = frozenset({"manage"})
 
+#: Command groups that run a web-side management command, passing the rest of
+#: the arguments through: ``cloudjudge audit verify`` is ``manage audit_verify``.
+DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "audit": (
+        "監査ログを検証・整理・出力する",
+        {
+            "verify": ("audit_verify", "ハッシュ連鎖を検証する（改ざんがあれば終了状態 1）"),
+            "prune": ("audit_prune", "保存期間を過ぎた記録を整理する（連鎖は検証可能なまま）"),
+            "export": ("audit_export", "CSV 又は JSON Lines で出力する"),
+        },
+    ),
+    "registry": (
+        "公開リスト（ISMAP・ISMAP-LIU・LGWAN-ASP）を取り込み・確認する",
+        {
+            "import": ("registry_import", "リストのファイルを取り込む（KIND FILE）"),
+            "diff": ("registry_diff", "直近の取込みの差分を表示する"),
+            "list": ("registry_list", "登録簿を一覧表示する"),
+            "check": ("registry_check", "利用中サービスの掲載期限を確認する（問題があれば 1）"),
+        },
+    ),
+}
+
 
 class InputError(Exception):
     """Input that cannot be judged; ``errors`` are shown as ``path: message``."""
@@ -103,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_catalog(commands)
     _add_serve(commands)
     _add_manage(commands)
+    for group, (summary, subcommands) in DJANGO_GROUPS.items():
+        _add_django_group(commands, group, summary, subcommands)
     return parser
 
 
@@ -182,6 +206,20 @@ def _add_manage(commands: Any) -> None:
     p.set_defaults(run=_run_manage)
 
 
+def _add_django_group(
+    commands: Any, group: str, summary: str, subcommands: dict[str, tuple[str, str]]
+) -> None:
+    p = _subparser(commands, group, summary)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    for action, (command, help_text) in subcommands.items():
+        sub = _subparser(actions, action, help_text, add_help=False)
+        sub.add_argument(
+            "args", metavar="ARGS", nargs=argparse.REMAINDER, help="引数（--help で詳細）"
+        )
+        sub.set_defaults(run=_run_django_command, django_command=command)
+
+
 def _command_index(argv: Sequence[str]) -> int | None:
     """Index of the subcommand name (the top-level options take no value)."""
     return next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
@@ -196,6 +234,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if index is not None and args[index] in PASSTHROUGH:
         namespace = build_parser().parse_args(args[: index + 1])
         namespace.args = args[index + 1 :]
+        return namespace
+    if index is not None and args[index] in DJANGO_GROUPS and len(args) > index + 1:
+        namespace = build_parser().parse_args(args[: index + 2])
+        namespace.args = args[index + 2 :]
         return namespace
     if index is not None and args[index] == "catalog":
         following = args[index + 1] if index + 1 < len(args) else None
@@ -460,6 +502,12 @@ def _run_manage(args: argparse.Namespace) -> int:
 
     execute_from_command_line([f"{PROG} manage", *args.args])
     return EXIT_OK
+
+
+def _run_django_command(args: argparse.Namespace) -> int:
+    """Django exits with the command's status itself (1 on CommandError)."""
+    args.args = [args.django_command, *args.args]
+    return _run_manage(args)
 
 
 # --------------------------------------------------------------------------- main

@@ -17,6 +17,7 @@ Environment variables:
 ``CLOUDJUDGE_STATIC_ROOT``           ``collectstatic`` target (default ``var/static``)
 ``CLOUDJUDGE_MAX_UPLOAD_MB``         evidence upload limit in MiB (default 20)
 ``CLOUDJUDGE_REVIEW_INTERVAL_DAYS``  yearly review interval (default 365)
+``CLOUDJUDGE_BASE_URL``              links in e-mails (default ``http://127.0.0.1:8000``)
 ``CLOUDJUDGE_AUDIT_RETENTION_DAYS``  audit log entries kept at least this long (default 400)
 ``CLOUDJUDGE_SSL_REDIRECT``          1/0, production only (default 1)
 ``CLOUDJUDGE_HSTS_SECONDS``          production only (default 31536000)
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
     "cloudjudge.web.accounts",
     "cloudjudge.web.register",
     "cloudjudge.web.audit",
+    "cloudjudge.web.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -106,6 +108,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # the API docs page and its Swagger UI files (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -116,6 +119,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets the audit trail know the client address where no request is passed down.
+    "cloudjudge.web.audit.middleware.AuditRequestMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -224,6 +229,8 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 CLOUDJUDGE_REVIEW_INTERVAL_DAYS = env_int("CLOUDJUDGE_REVIEW_INTERVAL_DAYS", 365)
 #: The dashboard and reminders look this many days ahead for reviews due.
 CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS = 30
+#: The site's address as users reach it: links in the reminder e-mails start with it.
+CLOUDJUDGE_BASE_URL = os.environ.get("CLOUDJUDGE_BASE_URL", "http://127.0.0.1:8000")
 #: audit_prune refuses to remove audit entries younger than this (別紙1 ① No.6: a year).
 CLOUDJUDGE_AUDIT_RETENTION_DAYS = env_int("CLOUDJUDGE_AUDIT_RETENTION_DAYS", 400)
 

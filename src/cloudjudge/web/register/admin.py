@@ -3,11 +3,12 @@ Applications, judgements and their history change only through the workflow."""
 
 from django.contrib import admin
 
+from cloudjudge.web.audit.admin import AuditedAdminMixin
 from cloudjudge.web.register.models import Service
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "provider",

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
+from cloudjudge.web.audit.models import Action
+from cloudjudge.web.audit.trail import changes, record, snapshot
 from cloudjudge.web.register import judging, permissions
 from cloudjudge.web.register.models import Application, Service
 from cloudjudge.web.register.workflow import NotAllowed
@@ -33,6 +35,10 @@ FACT_FIELDS = (
 )
 
 
+#: What the audit trail records of an application: its facts and where it stands.
+AUDITED_FIELDS = (*FACT_FIELDS, "service", "department", "status", "verdict")
+
+
 def _facts(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(FACT_FIELDS)
     if unknown:
@@ -47,6 +53,7 @@ def create_application(applicant, service: Service, **facts: Any) -> Application
         raise NotAllowed("only an applicant with a department may apply")
     if service.pk is None:
         service.save()
+        record(Action.CREATE, actor=applicant, obj=service, after=snapshot(service))
     application = Application(
         department_id=applicant.department_id,
         applicant=applicant,
@@ -56,6 +63,12 @@ def create_application(applicant, service: Service, **facts: Any) -> Application
     application.full_clean(exclude=["number", "latest_judgement"])
     application.save()
     judging.judge_application(application, actor=applicant)
+    record(
+        Action.CREATE,
+        actor=applicant,
+        obj=application,
+        after=snapshot(application, AUDITED_FIELDS),
+    )
     return application
 
 
@@ -67,13 +80,18 @@ def update_application(
     (earlier judgements are kept)."""
     if not permissions.can_edit_application(actor, application):
         raise NotAllowed("this application cannot be changed by this user now")
+    before = snapshot(application, AUDITED_FIELDS)
     if service is not None:
         if service.pk is None:
             service.save()
+            record(Action.CREATE, actor=actor, obj=service, after=snapshot(service))
         application.service = service
     for name, value in _facts(facts).items():
         setattr(application, name, value)
     application.full_clean(exclude=["number", "latest_judgement"])
     application.save()
     judging.judge_application(application, actor=actor)
+    diff = changes(before, snapshot(application, AUDITED_FIELDS))
+    if diff:
+        record(Action.UPDATE, actor=actor, obj=application, before=diff.before, after=diff.after)
     return application

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.web.audit.models import Action
+from cloudjudge.web.audit.trail import changes as audit_changes
+from cloudjudge.web.audit.trail import record, snapshot
 from cloudjudge.web.register.models import (
     OPEN_ITEM_STATUSES,
     RESOLVED_ITEM_STATUSES,
@@ -69,12 +73,17 @@ def check_item(status: str, na_reason: str) -> None:
         )
 
 
+AUDITED_ITEM_FIELDS = ("status", "na_reason", "owner", "due_date", "note")
+
+
+@transaction.atomic
 def update_item(item: ChecklistItem, actor, **changes: Any) -> ChecklistItem:
     """Change a row's status, owner, due date or notes (the API calls this too)."""
     allowed = {"status", "na_reason", "owner", "due_date", "note"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot change {', '.join(sorted(unknown))}")
+    before = snapshot(item, AUDITED_ITEM_FIELDS)
     for key, value in changes.items():
         setattr(item, key, value)
     check_item(item.status, item.na_reason)
@@ -82,6 +91,9 @@ def update_item(item: ChecklistItem, actor, **changes: Any) -> ChecklistItem:
         item.na_reason = ""
     item.updated_by = actor
     item.save()
+    diff = audit_changes(before, snapshot(item, AUDITED_ITEM_FIELDS))
+    if diff:
+        record(Action.UPDATE, actor=actor, obj=item, before=diff.before, after=diff.after)
     return item
 
 

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.web.audit import conf as audit_conf
 from cloudjudge.web.register import permissions
 
 
@@ -16,6 +17,8 @@ def navigation(request):
     if permissions.can_review(user):
         entries.append(("register:reviews", _("Review queue")))
     entries.append(("register:catalog", _("Criteria")))
+    if audit_conf.can_read(user):
+        entries.append(("audit:list", _("Audit log")))
     match = getattr(request, "resolver_match", None)
     current = f"{match.namespace}:{match.url_name}" if match else ""
     return {

@@ -17,6 +17,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.web.audit.models import Action
+from cloudjudge.web.audit.trail import record
 from cloudjudge.web.register.models import Application, ChecklistItem, Evidence
 
 
@@ -61,4 +63,17 @@ def store(
     )
     evidence.file.save("upload", upload, save=False)
     evidence.save()
+    record(
+        Action.EVIDENCE_UPLOAD,
+        actor=actor,
+        obj=evidence,
+        extra={
+            "sha256": evidence.sha256,
+            "size": evidence.size,
+            "original_name": evidence.original_name,
+            "application": application.pk,
+            "checklist_item": getattr(checklist_item, "pk", None),
+            "exit_step": exit_step,
+        },
+    )
     return evidence

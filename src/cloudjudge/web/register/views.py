@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cloudjudge.catalog import default_catalog
 from cloudjudge.web.accounts.models import Department
+from cloudjudge.web.audit.models import Action
+from cloudjudge.web.audit.trail import record
 from cloudjudge.web.register import (
     checklist,
     evidence,
@@ -313,6 +315,7 @@ def evidence_upload(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """Evidence only as an attachment, only to users who may see its application."""
     item = get_object_or_404(permissions.visible_evidence(request.user), pk=pk)
+    record(Action.EVIDENCE_DOWNLOAD, request=request, obj=item, extra={"sha256": item.sha256})
     response = FileResponse(
         item.file.open("rb"),
         as_attachment=True,

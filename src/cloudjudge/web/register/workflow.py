@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.accounts.models import Role, User
+from cloudjudge.web.audit.models import Action as AuditAction
+from cloudjudge.web.audit.trail import record, snapshot
 from cloudjudge.web.register import permissions
 from cloudjudge.web.register.models import (
     Application,
@@ -334,6 +336,10 @@ def available_actions(
     ]
 
 
+#: Review decisions the audit trail records as approvals rather than plain state changes.
+_APPROVALS = frozenset({ReviewAction.APPROVE, ReviewAction.CISO_APPROVE})
+
+
 def _record(
     application: Application, transition: Transition, actor: User | None, comment: str
 ) -> StatusChange:
@@ -355,6 +361,14 @@ def _record(
             action=review,
             comment=comment,
         )
+    record(
+        AuditAction.APPROVAL if transition.review in _APPROVALS else AuditAction.STATE_CHANGE,
+        actor=actor,
+        obj=application,
+        before={"status": before},
+        after=snapshot(application, ("status", "approved_by", "ciso_approved_by")),
+        extra={"action": transition.action, "review": transition.review or "", "comment": comment},
+    )
     return StatusChange.objects.create(
         application=application,
         action=transition.action,
@@ -427,4 +441,11 @@ def complete_exit_step(
     exit_step.done_by = actor
     exit_step.note = (note or "").strip()
     exit_step.save()
+    record(
+        AuditAction.UPDATE,
+        actor=actor,
+        obj=exit_step,
+        after=snapshot(exit_step, ("done_at", "done_by", "note")),
+        extra={"step": step},
+    )
     return exit_step
