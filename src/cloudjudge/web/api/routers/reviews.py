@@ -1,0 +1,52 @@
+"""Reviews and the workflow: the review decisions recorded on an application,
+and ``POST …/actions`` to take a workflow action (submit, approve,
+ciso_approve, return, reject, start_use, review_done, begin_exit, end) through
+``workflow.perform``, the only code that changes an application's status.
+
+A role that may not take the action, or a status it cannot be taken from, is
+a 403 (``code``: ``role``, ``wrong_status``); an action allowed in principle
+that a guard refuses now is a 409 whose ``code`` names the guard
+(``not_own_application``, ``not_prohibited``, ``ciso_approval_given``,
+``comment_required``…), with the reason in Japanese.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+
+from cloudjudge.web.api import schemas, serialize
+from cloudjudge.web.api.routers.applications import detail
+from cloudjudge.web.api.routers.common import get_application
+from cloudjudge.web.register import workflow
+
+router = Router(tags=["workflow"])
+
+REFUSED = {401: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut}
+
+
+@router.get(
+    "/{int:application_id}/reviews",
+    response={200: list[schemas.ReviewOut], **REFUSED},
+    summary="審査の記録（承認・CISO 承認・差戻し・却下、新しい順）",
+)
+def list_reviews(request: HttpRequest, application_id: int):
+    application = get_application(request, application_id)
+    return [serialize.review(r) for r in application.reviews.select_related("actor")]
+
+
+@router.post(
+    "/{int:application_id}/actions",
+    response={
+        200: schemas.ApplicationDetail,
+        **REFUSED,
+        409: schemas.ErrorOut,
+        422: schemas.ValidationErrorOut,
+    },
+    summary="ワークフローの操作（提出・承認・差戻し・却下・利用開始…）",
+)
+def take_action(request: HttpRequest, application_id: int, payload: schemas.ActionIn):
+    """Returns the application as it is afterwards."""
+    application = get_application(request, application_id)
+    workflow.perform(application, payload.action, request.auth, payload.comment)
+    return detail(request, application.pk)
