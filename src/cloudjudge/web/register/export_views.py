@@ -1,0 +1,110 @@
+"""Downloads of the register (CSV, Excel) and of one application's checklist (Excel).
+
+Who gets which rows is decided exactly as for the register list page: the
+applications ``permissions.visible_applications`` allows, narrowed by the
+list's own filter form read from the querystring (so a download link carries
+the filters the user is looking at). An application outside the user's scope
+is a 404. The files themselves are built by ``exports``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cloudjudge.web.accounts.models import Department
+from cloudjudge.web.audit.models import Action
+from cloudjudge.web.audit.trail import record
+from cloudjudge.web.register import checklist, exports, permissions
+from cloudjudge.web.register.forms import RegisterFilterForm
+from cloudjudge.web.register.models import Application
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Applications read (and their checklist progress counted) per query.
+BATCH = 500
+
+
+def filtered_register(request: HttpRequest) -> QuerySet[Application]:
+    """The register list's rows for this user and this querystring (all pages)."""
+    user = request.user
+    departments = (
+        Department.objects.all()
+        if permissions.sees_all(user)
+        else Department.objects.filter(pk=user.department_id)
+    )
+    form = RegisterFilterForm(request.GET, departments=departments)
+    return form.search(permissions.visible_applications(user))
+
+
+def with_progress(applications: QuerySet[Application], size: int = BATCH) -> Iterator[Application]:
+    """The applications in batches, each batch with its checklist progress
+    attached in one query: memory and queries bounded however large the register."""
+    rows = applications.iterator(chunk_size=size)
+    while batch := list(islice(rows, size)):
+        checklist.attach_progress(batch)
+        yield from batch
+
+
+def _download(
+    request: HttpRequest, response: HttpResponse, names: tuple[str, str], **extra: object
+) -> HttpResponse:
+    """The file as an attachment, and its export in the audit trail (別紙1① No.6)."""
+    record(
+        Action.EXPORT,
+        request=request,
+        obj=extra.pop("application", None),
+        extra={"file": names[0], "filters": request.GET.dict(), **extra},
+    )
+    response["Content-Disposition"] = exports.content_disposition(*names)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _register_rows(request: HttpRequest) -> Iterable[list[exports.Value]]:
+    return exports.register_rows(with_progress(filtered_register(request)))
+
+
+@require_GET
+def register_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The register as CSV, streamed: the first bytes leave before the last row is read."""
+    body = exports.iter_csv(exports.REGISTER_COLUMNS, _register_rows(request))
+    response = StreamingHttpResponse(body, content_type=CSV_TYPE)
+    names = exports.register_filename(timezone.localdate(), "csv")
+    return _download(request, response, names, kind="register_csv")
+
+
+@require_GET
+def register_xlsx(request: HttpRequest) -> HttpResponse:
+    content = exports.xlsx_bytes(
+        exports.REGISTER_COLUMNS, _register_rows(request), sheet_title="クラウドサービス台帳"
+    )
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    names = exports.register_filename(timezone.localdate(), "xlsx")
+    return _download(request, response, names, kind="register_xlsx")
+
+
+@require_GET
+def checklist_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The checklist the latest judgement requires, with owners, due dates and evidence names."""
+    application = get_object_or_404(permissions.visible_applications(request.user), pk=pk)
+    items = (
+        application.checklist_items.filter(active=True)
+        .select_related("owner")
+        .prefetch_related("evidence")
+        .order_by("position", "id")
+    )
+    content = exports.xlsx_bytes(
+        exports.CHECKLIST_COLUMNS,
+        exports.checklist_rows(items),
+        sheet_title=application.number or "チェックリスト",
+    )
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    names = exports.checklist_filename(application)
+    return _download(request, response, names, kind="checklist_xlsx", application=application)

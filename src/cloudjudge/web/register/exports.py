@@ -1,0 +1,295 @@
+"""Exports of the register: rows of plain values, then CSV or Excel bytes.
+
+``register_rows`` and ``checklist_rows`` turn already-loaded model instances
+(with what they show joined in by the caller) into lists of ``str``, ``int``,
+``date`` or ``datetime``; ``iter_csv``/``csv_bytes`` and ``xlsx_bytes`` turn
+such rows into a file. Nothing here queries the database or looks at who is
+asking: ``export_views`` decides which rows a user may have.
+
+Headings and labels are Japanese whatever the UI language: the files are the
+city's records and are read in Excel next to the paper ones.
+
+Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``…,
+"CSV injection") is defused: a CSV cell gets a leading ``'``, an Excel cell is
+written as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.db import models
+from django.utils import timezone, translation
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from cloudjudge import labels
+from cloudjudge.web.register.models import (
+    Application,
+    BreakoutUsage,
+    ChecklistItem,
+    Method,
+    Status,
+    Verdict,
+)
+
+Value = str | int | datetime.date | datetime.datetime | None
+
+BOM = "\ufeff".encode()
+#: Cells starting with one of these are formulas to Excel, LibreOffice and Sheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+CSV_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    width: float  # Excel column width, in characters
+    wrap: bool = False  # long text: wrapped in Excel
+
+
+REGISTER_COLUMNS: tuple[Column, ...] = (
+    Column("申請番号", 16),
+    Column("サービス名", 30),
+    Column("提供事業者", 24),
+    Column("所管課", 14),
+    Column("申請者", 14),
+    Column("利用目的", 40, wrap=True),
+    Column("機密性", 12),
+    Column("接続方法", 26),
+    Column("利用方法", 30),
+    Column("判定", 22),
+    Column("状態", 14),
+    Column("CISO 承認要否", 14),
+    Column("チェックリスト対応済", 12),
+    Column("チェックリスト項目数", 12),
+    Column("申請日", 12),
+    Column("承認日", 12),
+    Column("CISO 承認日", 12),
+    Column("利用開始日", 12),
+    Column("見直し期限", 12),
+    Column("最終更新", 17),
+)
+
+CHECKLIST_COLUMNS: tuple[Column, ...] = (
+    Column("ID", 9),
+    Column("条項", 16),
+    Column("対策", 40, wrap=True),
+    Column("理由", 50, wrap=True),
+    Column("状態", 10),
+    Column("該当なしの理由", 30, wrap=True),
+    Column("担当者", 14),
+    Column("期限", 12),
+    Column("備考", 40, wrap=True),
+    Column("証跡ファイル", 36, wrap=True),
+)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _japanese(choices: type[models.Choices]) -> dict[str, str]:
+    """A model's choice labels in Japanese, whatever language is active."""
+    with translation.override("ja"):
+        return {code: str(label) for code, label in choices.choices}
+
+
+def _local_date(value: datetime.datetime | None) -> datetime.date | None:
+    return timezone.localdate(value) if value else None
+
+
+def _local_datetime(value: datetime.datetime | None) -> datetime.datetime | None:
+    """Excel has no time zones: local wall-clock time, to the minute."""
+    if value is None:
+        return None
+    return timezone.localtime(value).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
+    """One row per application, in :data:`REGISTER_COLUMNS` order.
+
+    Each application needs ``service``, ``department`` and ``applicant`` loaded
+    and ``.progress`` set (``checklist.attach_progress``)."""
+    status, verdict = _japanese(Status), _japanese(Verdict)
+    method, usage = _japanese(Method), _japanese(BreakoutUsage)
+    for app in applications:
+        progress = getattr(app, "progress", None)
+        yield [
+            app.number,
+            app.service.name,
+            app.service.provider,
+            app.department.name,
+            app.applicant.display_name,
+            app.purpose,
+            labels.label(labels.CONFIDENTIALITY_SHORT_LABELS, app.confidentiality),
+            method.get(app.method, app.method),
+            usage.get(app.breakout_usage, app.breakout_usage),
+            verdict.get(app.verdict, "未判定"),
+            status.get(app.status, app.status),
+            labels.YES if app.needs_ciso_approval else labels.NO,
+            progress.resolved if progress else None,
+            progress.total if progress else None,
+            _local_date(app.submitted_at),
+            _local_date(app.approved_at),
+            _local_date(app.ciso_approved_at),
+            app.in_use_since,
+            app.review_due,
+            _local_datetime(app.updated_at),
+        ]
+
+
+def checklist_rows(items: Iterable[ChecklistItem]) -> Iterator[list[Value]]:
+    """One row per checklist item, in :data:`CHECKLIST_COLUMNS` order.
+
+    Each item needs ``owner`` loaded and ``evidence`` prefetched."""
+    for item in items:
+        yield [
+            item.item_id,
+            item.clause,
+            item.title,
+            item.reason,
+            labels.label(labels.CHECKLIST_STATUS_LABELS, item.status),
+            item.na_reason,
+            item.owner.display_name if item.owner else "",
+            item.due_date,
+            item.note,
+            "\n".join(ev.original_name for ev in item.evidence.all()),
+        ]
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    """A file whose ``write`` hands the line back, for ``csv.writer``."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def iter_csv(columns: Sequence[Column], rows: Iterable[Sequence[Value]]) -> Iterator[bytes]:
+    """UTF-8 with a BOM (so Excel reads it as UTF-8), CRLF line ends, the
+    headings first; yielded in chunks of about :data:`CSV_CHUNK_BYTES`."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    chunk = [BOM + writer.writerow([c.heading for c in columns]).encode()]
+    size = len(chunk[0])
+    for row in rows:
+        line = writer.writerow([_csv_cell(v) for v in row]).encode()
+        chunk.append(line)
+        size += len(line)
+        if size >= CSV_CHUNK_BYTES:
+            yield b"".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield b"".join(chunk)
+
+
+def csv_bytes(columns: Sequence[Column], rows: Iterable[Sequence[Value]]) -> bytes:
+    return b"".join(iter_csv(columns, rows))
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _sheet_title(title: str) -> str:
+    """Excel's limits: 31 characters, none of ``[]:*?/\\``."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip("'")
+    return cleaned[:31] or "Sheet1"
+
+
+def xlsx_bytes(
+    columns: Sequence[Column], rows: Iterable[Sequence[Value]], *, sheet_title: str
+) -> bytes:
+    """A workbook of one sheet, written row by row (openpyxl's write-only mode
+    keeps the rows in a temporary file, not in memory): the heading row bold,
+    frozen and filtered, columns sized, dates as real dates."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(sheet_title))
+    # The sheet's view and columns go out with its first row: set them now.
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.heading)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        sheet.append(
+            [
+                _xlsx_cell(sheet, value, column, wrap)
+                for value, column in zip(row, columns, strict=True)
+            ]
+        )
+        count += 1
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value: Value, column: Column, wrap: Alignment) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever it starts with
+        if column.wrap:
+            cell.alignment = wrap
+    elif isinstance(value, datetime.datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, datetime.date):
+        cell.number_format = DATE_FORMAT
+    return cell
+
+
+# --------------------------------------------------------------------------- download names
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """``attachment`` with the Japanese name (RFC 6266 / 5987 ``filename*``) and
+    an ASCII ``filename`` for clients that do not read ``filename*``."""
+    ascii_name = "".join(
+        ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\;' else "_" for ch in fallback
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def register_filename(today: datetime.date, extension: str) -> tuple[str, str]:
+    """(Japanese name, ASCII fallback) of a register export made on ``today``."""
+    stamp = today.strftime("%Y%m%d")
+    return (
+        f"クラウドサービス台帳_{stamp}.{extension}",
+        f"cloud-service-register_{stamp}.{extension}",
+    )
+
+
+def checklist_filename(application: Application) -> tuple[str, str]:
+    number = application.number or str(application.pk)
+    return f"チェックリスト_{number}.xlsx", f"checklist_{number}.xlsx"
