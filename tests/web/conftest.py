@@ -7,8 +7,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cloudjudge.web.accounts import mfa
 from cloudjudge.web.accounts.models import Department, Role, User
 from cloudjudge.web.register import applications
 from cloudjudge.web.register.models import Service
@@ -21,6 +25,21 @@ GROUPWARE = {
     "method": "local_breakout",
     "breakout_usage": "file_import",
 }
+
+
+CONFIGURED_HASHERS = list(django_settings.PASSWORD_HASHERS)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    """Tests log in many times; Argon2 takes about half a second a hash by
+    design. Tests about hashing ask for the configured hashers back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def argon2_hashing(settings):
+    settings.PASSWORD_HASHERS = CONFIGURED_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -111,11 +130,27 @@ def make_application(applicant, make_service):
     return make
 
 
+def login_verified(client: Client, user: User) -> Client:
+    """``client.force_login(user)``; for a user who needs a second factor
+    (security, CISO, auditor, admin, or anyone with a device), the session is
+    also marked as having passed it, as ``django_otp.login`` does after a
+    correct token, with a real confirmed TOTP device (made if there is none)."""
+    client.force_login(user)
+    if mfa.is_required(user):
+        device = next(iter(devices_for_user(user, confirmed=True)), None)
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 @pytest.fixture
 def login():
+    """``login(user)``: a client logged in as ``user`` (second factor passed)."""
+
     def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
+        return login_verified(Client(), user)
 
     return client_for

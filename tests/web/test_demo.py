@@ -20,7 +20,7 @@ def load() -> str:
     return out.getvalue()
 
 
-def test_load_demo_creates_applications_across_methods_verdicts_and_stages():
+def test_load_demo_creates_applications_across_methods_verdicts_and_stages(argon2_hashing):
     output = load()
     apps = Application.objects.all()
     assert apps.count() >= 10

@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "cloudjudge.web.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from cloudjudge.web.accounts import sessions
+
+        sessions.connect()

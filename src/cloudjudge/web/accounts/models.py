@@ -41,6 +41,14 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_(
+            "Set for a password someone else chose (a new account, a reset): the user must "
+            "choose their own at the next login."
+        ),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

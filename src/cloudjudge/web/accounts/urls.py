@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from cloudjudge.web.accounts import views
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("settings/", views.account_settings, name="account_settings"),
+    path("mfa/verify/", views.otp_verify, name="otp_verify"),
+    path("mfa/setup/", views.otp_setup, name="otp_setup"),
+    path("mfa/recovery-codes/", views.otp_recovery_codes, name="otp_recovery_codes"),
+    path("mfa/recovery-codes/new/", views.otp_recovery_regenerate, name="otp_recovery_regenerate"),
+    path("mfa/disable/", views.otp_disable, name="otp_disable"),
 ]

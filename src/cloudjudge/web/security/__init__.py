@@ -1,0 +1,1 @@
+"""Cross-cutting HTTP hardening of the web application (security headers)."""
