@@ -3,6 +3,10 @@
 The engine is the only source of judgements. Each run that is kept becomes an
 immutable :class:`Judgement` snapshot (request, decision, criteria version,
 time, actor); earlier snapshots are never touched.
+
+The listings sent to the engine are the local registry's answer on the
+judgement date, not the applicant's declaration (``registries.listings``); what
+the registry said is kept next to each judgement as a ``ListingCheck``.
 """
 
 from __future__ import annotations
@@ -15,22 +19,31 @@ import cloudjudge
 from cloudjudge.engine import RequestError
 from cloudjudge.web.register import checklist
 from cloudjudge.web.register.models import Application, Judgement, Service, Verdict
+from cloudjudge.web.registries.listings import EffectiveListings, effective_listings
 
 
-def service_part(service: Service) -> dict[str, Any]:
+def service_part(service: Service, listings: list[str] | None = None) -> dict[str, Any]:
     return {
         "name": service.name,
         "provider": service.provider,
-        "listings": service.listings,
+        "listings": service.listings if listings is None else listings,
         "isms_certifications": service.isms_certifications,
         "security_update_service": service.security_update_service,
     }
 
 
-def request_for(application: Application, service: Service | None = None) -> dict[str, Any]:
+def request_for(
+    application: Application,
+    service: Service | None = None,
+    *,
+    listings: EffectiveListings | None = None,
+) -> dict[str, Any]:
     """The engine request for an application (saved or not); ``service`` stands
-    in for the application's own (a service not yet in the register)."""
+    in for the application's own (a service not yet in the register). The
+    listings are the registry's answer for today unless ``listings`` is given."""
     service = service if service is not None else application.service
+    if listings is None:
+        listings = effective_listings(service)
     connection: dict[str, Any] = {
         "method": application.method,
         "internet_virtual_pc": application.internet_virtual_pc,
@@ -50,7 +63,7 @@ def request_for(application: Application, service: Service | None = None) -> dic
     if not application.method:
         del connection["method"]
     return {
-        "service": service_part(service),
+        "service": service_part(service, listings.codes),
         "data": data,
         "connection": connection,
         "exceptions": {
@@ -80,17 +93,19 @@ def preview(
 def judge_application(application: Application, actor=None) -> Judgement:
     """Judge a saved application and keep the result.
 
-    A new snapshot is written only when the request or the criteria version
-    differs from the latest one; the application's denormalised verdict and
+    A new snapshot is written only when the request, the criteria version or
+    the registry's answer differs from the latest one; the application's denormalised verdict and
     its checklist follow the latest snapshot.
     """
-    request = request_for(application)
+    listings = effective_listings(application.service)
+    request = request_for(application, listings=listings)
     decision = decide(request)
     latest = application.latest_judgement
     if (
         latest is not None
         and latest.request == request
         and latest.criteria_version == decision["criteria_version"]
+        and listings.same_as_kept(latest)
     ):
         return latest
     judgement = Judgement.objects.create(
@@ -101,6 +116,7 @@ def judge_application(application: Application, actor=None) -> Judgement:
         verdict=decision["verdict"],
         actor=actor,
     )
+    listings.keep(judgement)
     application.latest_judgement = judgement
     application.verdict = decision["verdict"]
     application.needs_ciso_approval = "ciso" in decision["approvals"]

@@ -1,0 +1,175 @@
+"""The registries in the HTTP API: a django-ninja router, mounted by the API::
+
+    from cloudjudge.web.registries import api as registries_api
+    api.add_router("/registries", registries_api.router)
+
+Operations (same functions and permissions as the pages and the commands):
+
+* ``GET  /registries/entries`` — search (``kind``, ``status`` today, ``q``), paged
+* ``GET  /registries/entries/{id}`` — one entry
+* ``POST /registries/imports`` — multipart ``kind`` + ``file``: 201 imported
+  (with the diff), 200 the same file again (nothing changed), 422 refused
+  (every problem with sheet, row and column; nothing changed)
+* ``GET  /registries/snapshots`` — the import history (``kind``)
+* ``GET  /registries/diff`` — what each current snapshot changed (``kind``)
+* ``GET  /registries/check`` — alerts for the services in use the caller may
+  see (``days``, default 90); ``ok`` is false when there is any
+
+Reading the registry needs the security office, the CISO, an auditor or the
+administrator; importing needs the security office; the check is open to
+every user, limited to the applications they may see.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import File, Form, Router, UploadedFile
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from cloudjudge import registries as core
+from cloudjudge.web.api.schemas import ErrorOut
+from cloudjudge.web.register import permissions as register_permissions
+from cloudjudge.web.registries import permissions
+from cloudjudge.web.registries.checking import check_in_use
+from cloudjudge.web.registries.entries import FILTER_STATUSES, search_entries
+from cloudjudge.web.registries.importing import import_registry, snapshot_dict
+from cloudjudge.web.registries.listings import STATUS_LABELS
+from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+Json = dict[str, Any]
+#: Documented refusals, as on every other endpoint of the API.
+REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def _user(request: HttpRequest):
+    auth = getattr(request, "auth", None)
+    return auth if getattr(auth, "is_authenticated", False) else request.user
+
+
+def _viewer(request: HttpRequest):
+    user = _user(request)
+    if not permissions.can_view(user):
+        raise HttpError(403, "登録簿を見る権限がありません。")
+    return user
+
+
+def _kind(kind: str | None) -> str:
+    if kind and kind not in core.KINDS:
+        raise Http404
+    return kind or ""
+
+
+def entry_json(entry: RegistryEntry, today) -> Json:
+    data = entry.to_core().as_dict()
+    status = entry.status_on(today)
+    data.update(
+        id=entry.pk,
+        expires_on=entry.expires_on.isoformat() if entry.expires_on else None,
+        status=status,
+        status_label=str(STATUS_LABELS[status]),
+        last_checked_on=entry.last_checked_on.isoformat() if entry.last_checked_on else None,
+        on_list=entry.on_list,
+        snapshot_id=entry.snapshot_id,
+        removed_in_id=entry.removed_in_id,
+    )
+    return data
+
+
+def build_router() -> Router:
+    """A new router (ninja attaches a router to one API only; tests build their own)."""
+    router = Router(tags=["registries"])
+
+    @router.get("/entries", response={200: Json, **REFUSALS})
+    def registry_entries(
+        request: HttpRequest,
+        kind: str = "",
+        status: str = "",
+        q: str = "",
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+    ):
+        _viewer(request)
+        if status and status not in FILTER_STATUSES:
+            raise Http404
+        page_size = max(1, min(MAX_PAGE_SIZE, page_size))
+        today = timezone.localdate()
+        qs = search_entries(kind=_kind(kind), status=status, q=q, today=today)
+        count = qs.count()
+        pages = max(1, math.ceil(count / page_size))
+        if page < 1 or page > pages:
+            raise Http404
+        rows = qs[(page - 1) * page_size : page * page_size]
+        return {
+            "count": count,
+            "page": page,
+            "pages": pages,
+            "page_size": page_size,
+            "today": today.isoformat(),
+            "results": [entry_json(e, today) for e in rows],
+        }
+
+    @router.get("/entries/{int:pk}", response={200: Json, **REFUSALS})
+    def registry_entry(request: HttpRequest, pk: int):
+        _viewer(request)
+        entry = get_object_or_404(RegistryEntry, pk=pk)
+        return entry_json(entry, timezone.localdate())
+
+    @router.post("/imports", response={200: Json, 201: Json, 422: Json, **REFUSALS})
+    def registry_import(request: HttpRequest, kind: Form[str], file: File[UploadedFile]):
+        user = _user(request)
+        if not permissions.can_edit(user):
+            raise HttpError(403, "登録簿を取り込めるのは情報セキュリティ担当だけです。")
+        _kind(kind)
+        if not kind:
+            raise Http404
+        result = import_registry(kind, file.read(), user, filename=file.name, request=request)
+        status = {"imported": 201, "unchanged": 200, "rejected": 422}[result.status]
+        return Status(status, result.as_dict())
+
+    @router.get("/snapshots", response={200: Json, **REFUSALS})
+    def registry_snapshots(request: HttpRequest, kind: str = ""):
+        _viewer(request)
+        qs = RegistrySnapshot.objects.select_related("importer").defer("diff")
+        if _kind(kind):
+            qs = qs.filter(kind=kind)
+        return {"results": [snapshot_dict(s) for s in qs[:200]]}
+
+    @router.get("/diff", response={200: Json, **REFUSALS})
+    def registry_diff(request: HttpRequest, kind: str = ""):
+        _viewer(request)
+        kinds = [_kind(kind)] if kind else list(core.KINDS)
+        current = {
+            s.kind: s
+            for s in RegistrySnapshot.objects.filter(
+                is_current=True, kind__in=kinds
+            ).select_related("importer")
+        }
+        return {
+            k: (
+                {"snapshot": snapshot_dict(current[k]), "diff": current[k].diff}
+                if k in current
+                else None
+            )
+            for k in kinds
+        }
+
+    @router.get("/check", response={200: Json, **REFUSALS})
+    def registry_check(request: HttpRequest, days: int = core.DEFAULT_DAYS_AHEAD):
+        user = _user(request)
+        if days < 0:
+            days = 0
+        report = check_in_use(register_permissions.visible_applications(user), days=days)
+        return {"ok": report.ok, **report.as_dict()}
+
+    return router
+
+
+router = build_router()

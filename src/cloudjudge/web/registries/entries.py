@@ -1,0 +1,135 @@
+"""Searching, filtering and editing registry entries; recording a service's
+registration numbers; re-judging an application against the registry.
+
+``filter_status`` expresses ``cloudjudge.registries.status_on`` as a database
+filter (the stored ``expires_on`` is ``expiry_date``), so the list page's
+status filter and the status shown per row always agree (tested).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from cloudjudge import registries as core
+from cloudjudge.web.register import judging
+from cloudjudge.web.register.models import Application, Judgement, Service
+from cloudjudge.web.registries import audit
+from cloudjudge.web.registries.models import RegistryEntry, RegistryLink
+
+#: The statuses the list can be filtered by (and ``removed``).
+FILTER_STATUSES = (
+    "valid",
+    "expiring",
+    "renewal_pending",
+    "expired",
+    "withdrawn",
+    "not_yet_registered",
+    "removed",
+)
+
+
+def status_q(status: str, today: datetime.date, days: int = core.DEFAULT_DAYS_AHEAD) -> Q:
+    """Entries on the current list with this status on ``today`` (``removed``: not on it)."""
+    if status == "removed":
+        return Q(removed_in__isnull=False)
+    on_list = Q(removed_in__isnull=True)
+    if status == "withdrawn":
+        return on_list & Q(withdrawn=True)
+    live = on_list & Q(withdrawn=False)
+    registered = Q(registered_on__isnull=True) | Q(registered_on__lte=today)
+    if status == "not_yet_registered":
+        return live & Q(registered_on__gt=today)
+    live &= registered
+    horizon = today + datetime.timedelta(days=days)
+    if status == "expired":
+        return live & Q(expires_on__lt=today, renewal_pending=False)
+    if status == "renewal_pending":
+        return live & Q(expires_on__lt=today, renewal_pending=True)
+    if status == "expiring":
+        return live & Q(expires_on__gte=today, expires_on__lt=horizon, renewal_pending=False)
+    if status == "valid":
+        return live & (
+            Q(expires_on__isnull=True)
+            | Q(expires_on__gte=horizon)
+            | Q(expires_on__gte=today, renewal_pending=True)
+        )
+    raise ValueError(f"unknown status {status!r}")
+
+
+def search_entries(
+    *,
+    kind: str = "",
+    status: str = "",
+    q: str = "",
+    today: datetime.date,
+    days: int = core.DEFAULT_DAYS_AHEAD,
+) -> QuerySet[RegistryEntry]:
+    qs = RegistryEntry.objects.select_related("removed_in")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status_q(status, today, days))
+    for word in q.split():
+        key = core.normalise_name(word)
+        match = (
+            Q(number__icontains=core.normalise_number(word))
+            | Q(service_name__icontains=word)
+            | Q(provider__icontains=word)
+        )
+        if key:
+            match |= Q(name_key__contains=key) | Q(provider_key__contains=key)
+        qs = qs.filter(match)
+    return qs.order_by("kind", "number")
+
+
+# --------------------------------------------------------------------------- editing
+
+
+@transaction.atomic
+def save_entry(entry: RegistryEntry, actor, request=None) -> RegistryEntry:
+    """Save a person's correction (or a new entry), recorded in the audit trail."""
+    before = None
+    if entry.pk is not None:
+        stored = RegistryEntry.objects.select_for_update().filter(pk=entry.pk).first()
+        before = audit.snapshot_of(stored) if stored else None
+    entry.updated_by = actor if getattr(actor, "pk", None) else None
+    entry.save()
+    audit.record_entry_change(entry, before, actor, request)
+    return entry
+
+
+@transaction.atomic
+def set_number(
+    service: Service, kind: str, number: str, actor, request=None
+) -> RegistryLink | None:
+    """Record (or, with a blank number, forget) a service's number on one list."""
+    number = core.normalise_number(number)
+    link = RegistryLink.objects.select_for_update().filter(service=service, kind=kind).first()
+    before = link.number if link else None
+    if not number:
+        if link is not None:
+            audit.record_link_change(link, before, None, actor, request)
+            link.delete()
+        return None
+    if link is None:
+        link = RegistryLink(service=service, kind=kind)
+    if before == number:
+        return link
+    link.number = number
+    link.updated_by = actor if getattr(actor, "pk", None) else None
+    link.save()
+    audit.record_link_change(link, before, number, actor, request)
+    return link
+
+
+@transaction.atomic
+def rejudge(application: Application, actor, request=None) -> Judgement:
+    """Judge the application again with today's registry (its facts unchanged)."""
+    previous, previous_id = application.verdict, application.latest_judgement_id
+    judgement = judging.judge_application(application, actor=actor)
+    if judgement.pk != previous_id:
+        audit.record_rejudge(application, judgement, previous, actor, request)
+    return judgement
