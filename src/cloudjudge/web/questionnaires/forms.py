@@ -1,0 +1,89 @@
+"""Forms of the document pages: the questionnaire's due date, the upload, the review."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cloudjudge.web.register import documents
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class QuestionnaireDownloadForm(forms.Form):
+    """Read from the querystring of the download link (a GET form)."""
+
+    due = forms.DateField(label=_("Answer due by"), widget=DateInput)
+    contact = forms.CharField(
+        label=_("Return to (contact)"),
+        max_length=200,
+        required=False,
+        help_text=_("Printed on the cover. Empty: the applying department."),
+    )
+
+    def clean_due(self):
+        due = self.cleaned_data["due"]
+        if due < timezone.localdate():
+            raise forms.ValidationError(_("The due date is in the past."), code="past")
+        return due
+
+    @classmethod
+    def initial_for(cls, user) -> dict:
+        return {"due": documents.default_due_date(), "contact": documents.default_contact(user)}
+
+
+class QuestionnaireUploadForm(forms.Form):
+    workbook = forms.FileField(
+        label=_("Filled questionnaire (.xlsx)"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+
+class DecisionForm(forms.Form):
+    ACCEPT_SELECTED = "accept_selected"
+    ACCEPT_ALL = "accept_all"
+    REJECT_SELECTED = "reject_selected"
+    REJECT_ALL = "reject_all"
+
+    decision = forms.ChoiceField(
+        choices=[
+            (ACCEPT_SELECTED, _("Accept selected")),
+            (ACCEPT_ALL, _("Accept all")),
+            (REJECT_SELECTED, _("Reject selected")),
+            (REJECT_ALL, _("Reject all")),
+        ]
+    )
+    proposals = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, pending_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposals"].choices = [(pk, pk) for pk in pending_ids]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") in (self.ACCEPT_SELECTED, self.REJECT_SELECTED) and not data.get(
+            "proposals"
+        ):
+            raise forms.ValidationError(_("Select at least one answer."), code="none_selected")
+        return data
+
+    @property
+    def accepting(self) -> bool:
+        return self.cleaned_data["decision"] in (self.ACCEPT_SELECTED, self.ACCEPT_ALL)
+
+    @property
+    def selected(self) -> list[int] | None:
+        """The chosen proposals, or None for all pending ones."""
+        if self.cleaned_data["decision"] in (self.ACCEPT_ALL, self.REJECT_ALL):
+            return None
+        return self.cleaned_data["proposals"]

@@ -1,0 +1,127 @@
+"""Helpers of the document page tests: filling and uploading workbooks, and
+driving LibreOffice and poppler."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+#: Internet PCs sharing files with contractors: 承認が必要, and SEL, S1, S2 and EXIT required.
+INTERNET_PC = {
+    "purpose": "委託先との図面の共有",
+    "confidentiality": "3B",
+    "method": "internet_pc",
+    "breakout_usage": "",
+    "network": "internet",
+    "limited_external_sharing": True,
+}
+
+QUESTIONNAIRE_GROUPS = ("SEL", "S1", "S2", "EXIT")
+
+
+def questionnaire_ids(application) -> list[str]:
+    """The IDs the application's questionnaire must ask about, in the judgement's order."""
+    return [
+        entry["id"]
+        for entry in application.latest_judgement.decision["required"]
+        if entry["id"].split("-", 1)[0] in QUESTIONNAIRE_GROUPS
+    ]
+
+
+# --------------------------------------------------------------------------- questionnaire helpers
+
+
+def download_questionnaire(client, application, **params) -> bytes:
+    params.setdefault("due", "2099-12-31")
+    url = reverse("register:questionnaire_download", args=[application.pk])
+    response = client.get(url, params)
+    assert response.status_code == 200, response
+    return response.content
+
+
+Answers = Mapping[str, tuple[str, str, str]]
+
+
+def fill(data: bytes, answers: Answers, edit: Callable | None = None) -> bytes:
+    """Fill the 回答 sheet: ``{item_id: (answer, explanation, evidence)}``;
+    ``edit(ws)`` may tamper with the sheet afterwards."""
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["回答"]
+    for row in range(2, ws.max_row + 1):
+        item_id = ws.cell(row, 1).value
+        if item_id in answers:
+            answer, explanation, evidence = answers[item_id]
+            ws.cell(row, 4).value = answer
+            ws.cell(row, 5).value = explanation
+            ws.cell(row, 6).value = evidence
+    if edit is not None:
+        edit(ws)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def upload(client, application, data: bytes, name: str = "回答_事業者確認票.xlsx"):
+    url = reverse("register:questionnaire_import", args=[application.pk])
+    return client.post(url, {"workbook": SimpleUploadedFile(name, data)})
+
+
+# --------------------------------------------------------------------------- external tools
+
+
+@dataclass(frozen=True)
+class LibreOffice:
+    binary: str
+
+    def resave(self, source: Path, workdir: Path) -> Path:
+        """Open and re-save an .xlsx with LibreOffice, as a vendor without Excel would."""
+        outdir = workdir / "libreoffice-out"
+        profile = workdir / "libreoffice-profile"  # private: never the user's profile
+        result = subprocess.run(
+            [
+                self.binary,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                str(outdir),
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        converted = outdir / source.name
+        assert result.returncode == 0 and converted.exists(), (
+            f"LibreOffice failed ({result.returncode}): {result.stdout}\n{result.stderr}"
+        )
+        return converted
+
+
+@dataclass(frozen=True)
+class Poppler:
+    pdftotext: str
+    pdftoppm: str
+
+    def _run(self, *args: str) -> str:
+        return subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
+
+    def text(self, path: Path) -> str:
+        return self._run(self.pdftotext, "-enc", "UTF-8", str(path), "-")
+
+    def render_first_page(self, path: Path, out_prefix: Path) -> Path:
+        self._run(
+            self.pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile",
+            str(path), str(out_prefix),
+        )  # fmt: skip
+        return out_prefix.with_suffix(".png")
