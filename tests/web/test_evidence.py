@@ -11,7 +11,7 @@ from cloudjudge.web.register.models import Evidence
 
 pytestmark = pytest.mark.django_db
 
-CONTENT = "削除証明書\n".encode() * 100
+CONTENT = b"%PDF-1.4\n%" + "削除証明書\n".encode() * 100
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_upload_records_the_file_and_download_returns_it(login, applicant, app, 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == CONTENT
     assert response["Content-Disposition"].startswith("attachment;")
-    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Type"] == "application/pdf"  # sniffed from the content
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
 
@@ -74,13 +74,13 @@ def test_upload_size_is_limited(login, applicant, app, settings):
         "ファイルが上限（1.0\xa0KB）を超えています。"
         in client.get(response["Location"]).content.decode()
     )
-    assert upload(client, app, content=b"x" * 1024).status_code == 302
+    assert upload(client, app, content=b"%PDF-" + b"x" * 1019).status_code == 302
     assert Evidence.objects.count() == 1
 
 
 def test_directory_parts_of_the_name_are_dropped(login, applicant, app):
-    upload(login(applicant), app, name="../../etc/passwd")
-    assert Evidence.objects.get().original_name == "passwd"
+    upload(login(applicant), app, name="../../etc/passwd.pdf")
+    assert Evidence.objects.get().original_name == "passwd.pdf"
 
 
 def test_exit_2_certificate_through_the_page(login, applicant, security, app):

@@ -204,7 +204,7 @@ def test_ending_needs_exit_1_to_3(submitted, applicant, security):
     assert refused.value.code == "certificate_missing"
     with pytest.raises(GuardFailed, match="EXIT-2"):
         workflow.perform(app, Action.END, applicant)
-    evidence.store(app, SimpleUploadedFile("cert.pdf", b"%PDF"), applicant, exit_step="EXIT-2")
+    evidence.store(app, SimpleUploadedFile("cert.pdf", b"%PDF-1.4"), applicant, exit_step="EXIT-2")
     workflow.complete_exit_step(app, "EXIT-2", applicant)
     with pytest.raises(GuardFailed):
         workflow.complete_exit_step(app, "EXIT-2", applicant)  # already done

@@ -1,42 +1,31 @@
 """Evidence files: stored through Django's storage API under names that owe
 nothing to the upload, with size and SHA-256 recorded.
 
-The size limit is ``settings.CLOUDJUDGE_MAX_UPLOAD_BYTES``. Content sniffing and
-an allow-list of types belong to the security-hardening work (issue 4): add
-them in ``check_upload`` so every way in (UI, API) gets them.
+Every way in (UI, API) calls ``check_upload``: the size limit
+(``settings.CLOUDJUDGE_MAX_UPLOAD_BYTES``), the type decided by content
+sniffing against an allow-list, and the extension agreeing with it
+(``uploads.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import PurePath
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.register import uploads
 from cloudjudge.web.register.models import Application, ChecklistItem, Evidence
 
-
-def safe_original_name(name: str) -> str:
-    """The uploaded name without any directory part, for display and download."""
-    base = PurePath(name.replace("\\", "/")).name.strip().lstrip(".")
-    return base[:255] or "file"
+#: The uploaded name made safe for display and ``Content-Disposition``.
+safe_original_name = uploads.safe_original_name
 
 
 def check_upload(upload: UploadedFile) -> None:
-    limit = settings.CLOUDJUDGE_MAX_UPLOAD_BYTES
-    if upload.size is None or upload.size > limit:
-        raise ValidationError(
-            _("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(limit)},
-            code="too_large",
-        )
-    if upload.size == 0:
-        raise ValidationError(_("The file is empty."), code="empty")
+    """Raise ``ValidationError`` (a message naming the problem) unless
+    ``upload`` may be stored: see ``uploads.check``."""
+    uploads.check(upload)
 
 
 def store(

@@ -1,0 +1,1 @@
+"""Operations: ``backup`` and ``restore`` (the work is in ``cloudjudge.web.backup``)."""
