@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -138,9 +138,14 @@ def attach_progress(applications: Iterable[Application]) -> None:
 
 
 def open_items(applications: QuerySet[Application]) -> QuerySet[ChecklistItem]:
-    """Active, unresolved rows of the given applications that are still live."""
+    """Active, unresolved rows of the given applications that are still live.
+
+    The applications are an EXISTS, not ``application__in``: with an IN list
+    SQLite drives the query from every live application's rows (~300,000 at
+    10,000 applications) instead of the ``checklist_overdue`` index."""
+    live = applications.filter(pk=OuterRef("application_id"), status__in=CHECKLIST_OPEN_STATUSES)
     return ChecklistItem.objects.filter(
-        application__in=applications.filter(status__in=CHECKLIST_OPEN_STATUSES),
+        Exists(live),
         active=True,
         status__in=OPEN_ITEM_STATUSES,
     )
