@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml requirements.lock
 
 # The web application on http://127.0.0.1:8000 with demo data (passwords printed once).
 run: setup
-	$(BIN)/cloudjudge manage migrate
-	$(BIN)/cloudjudge manage load_demo
-	$(BIN)/cloudjudge serve
+	CLOUDJUDGE_DEBUG=1 $(BIN)/cloudjudge manage migrate
+	CLOUDJUDGE_DEBUG=1 $(BIN)/cloudjudge manage load_demo
+	CLOUDJUDGE_DEBUG=1 $(BIN)/cloudjudge serve
 
 # The whole suite on SQLite, then everything that touches the database again
 # on a real local PostgreSQL server that this target starts itself.
@@ -36,8 +36,11 @@ lint: setup
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra web --extra dev --python-version 3.11 -o requirements.lock
 
+# Speed and memory figures (printed, never asserted); targets are in each script.
 bench: setup
 	$(BIN)/python benchmarks/engine.py --n 100000
+	$(BIN)/python benchmarks/registry.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

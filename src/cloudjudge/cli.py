@@ -55,6 +55,13 @@ DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     ),
 }
 
+#: Top-level commands that run one web-side management command, passing the
+#: rest of the arguments through: ``cloudjudge backup FILE`` is ``manage backup FILE``.
+DJANGO_COMMANDS: dict[str, tuple[str, str]] = {
+    "backup": ("backup", "データベースと証跡ファイルを 1 つのアーカイブにバックアップする"),
+    "restore": ("restore", "バックアップを検査してから復元する"),
+}
+
 
 class InputError(Exception):
     """Input that cannot be judged; ``errors`` are shown as ``path: message``."""
@@ -127,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_manage(commands)
     for group, (summary, subcommands) in DJANGO_GROUPS.items():
         _add_django_group(commands, group, summary, subcommands)
+    for name, (command, summary) in DJANGO_COMMANDS.items():
+        _add_django_command(commands, name, command, summary)
     return parser
 
 
@@ -220,6 +229,12 @@ def _add_django_group(
         sub.set_defaults(run=_run_django_command, django_command=command)
 
 
+def _add_django_command(commands: Any, name: str, command: str, summary: str) -> None:
+    p = _subparser(commands, name, summary, add_help=False)
+    p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="引数（--help で詳細）")
+    p.set_defaults(run=_run_django_command, django_command=command)
+
+
 def _command_index(argv: Sequence[str]) -> int | None:
     """Index of the subcommand name (the top-level options take no value)."""
     return next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
@@ -231,7 +246,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     everything after it verbatim (``manage --help`` is Django's help)."""
     args = list(argv)
     index = _command_index(args)
-    if index is not None and args[index] in PASSTHROUGH:
+    if index is not None and args[index] in (PASSTHROUGH | DJANGO_COMMANDS.keys()):
         namespace = build_parser().parse_args(args[: index + 1])
         namespace.args = args[index + 1 :]
         return namespace
@@ -490,18 +505,36 @@ def _run_catalog_show(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
     from cloudjudge.web.serve import serve
 
-    result = serve(args.host, args.port)
+    try:
+        result = serve(args.host, args.port)
+    except ImproperlyConfigured as exc:
+        return _settings_error(exc)
     return result if isinstance(result, int) else EXIT_OK
 
 
 def _run_manage(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudjudge.web.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line([f"{PROG} manage", *args.args])
+    try:
+        execute_from_command_line([f"{PROG} manage", *args.args])
+    except ImproperlyConfigured as exc:
+        return _settings_error(exc)
     return EXIT_OK
+
+
+def _settings_error(exc: Exception) -> int:
+    _error(
+        f"Web アプリの設定に誤りがあります: {exc}\n"
+        "（手元で試すだけなら CLOUDJUDGE_DEBUG=1 を設定してください。"
+        "本番の設定は docs/deploy.md を参照）"
+    )
+    return EXIT_FAILURE
 
 
 def _run_django_command(args: argparse.Namespace) -> int:

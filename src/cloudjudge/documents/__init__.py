@@ -5,10 +5,11 @@ Pure and Django-free: plain data in (``models``), bytes or text out.
 - ``questionnaire``: the vendor questionnaire (.xlsx) and reading it back.
 - ``procurement``: the procurement specification section (3.3), Markdown and .docx.
 - ``report``: the judgement report and the register report (PDF).
-- Japanese labels for the engine's codes live in ``cloudjudge.labels``, shared with the web layer and CLI.
+- Japanese labels for the engine's codes live in ``cloudjudge.labels`` (shared
+  with the web layer and the CLI).
 
-The builders need the ``web`` extra (openpyxl, python-docx, reportlab); they are
-imported on first use, so ``labels`` and ``models`` work without it.
+The builders import openpyxl, python-docx and reportlab on first use, so
+``models`` loads quickly.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Django settings for the cloudjudge web application, read from the environment.
 
-Development (``CLOUDJUDGE_DEBUG`` on, the default for ``make run``) needs no
-configuration: SQLite and a generated secret key under ``var/``. Production
-(``CLOUDJUDGE_DEBUG=0``) refuses to start without ``CLOUDJUDGE_SECRET_KEY`` and
-turns on secure cookies, HSTS and the HTTPS redirect.
+Production is the default (``CLOUDJUDGE_DEBUG`` off): it refuses to start
+without ``CLOUDJUDGE_SECRET_KEY`` and turns on secure cookies, HSTS and the
+HTTPS redirect. Development (``CLOUDJUDGE_DEBUG=1``, which ``make run`` sets;
+also the default while pytest runs, which sets ``PYTEST_VERSION``) needs no
+configuration: SQLite and a generated secret key under ``var/``.
 
 Environment variables:
 
-``CLOUDJUDGE_DEBUG``                 1/0 (default 1)
+``CLOUDJUDGE_DEBUG``                 1/0 (default 0; 1 under pytest)
 ``CLOUDJUDGE_SECRET_KEY``            required when DEBUG is off
 ``CLOUDJUDGE_ALLOWED_HOSTS``         comma-separated (default ``127.0.0.1,localhost``)
 ``CLOUDJUDGE_CSRF_TRUSTED_ORIGINS``  comma-separated, e.g. ``https://cloudjudge.city.example.jp``
@@ -22,12 +23,18 @@ Environment variables:
 ``CLOUDJUDGE_SSL_REDIRECT``          1/0, production only (default 1)
 ``CLOUDJUDGE_HSTS_SECONDS``          production only (default 31536000)
 ``CLOUDJUDGE_TRUST_X_FORWARDED_PROTO``  1 behind a TLS-terminating reverse proxy
+``CLOUDJUDGE_SESSION_IDLE_MINUTES``  log out after this long without a request (default 30)
+``CLOUDJUDGE_SESSION_MAX_HOURS``     absolute session lifetime after login (default 8)
+``CLOUDJUDGE_LOGIN_FAILURE_LIMIT``   failed logins (per user name and address) before a lockout (5)
+``CLOUDJUDGE_LOCKOUT_MINUTES``       how long a lockout lasts (default 30)
+``CLOUDJUDGE_OTP_ISSUER``            name shown in authenticator apps (default ``cloudjudge``)
 ``EMAIL_BACKEND``, ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
 ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -89,7 +96,7 @@ def load_secret_key(debug: bool, var_dir: Path) -> str:
     return key
 
 
-DEBUG = env_bool("CLOUDJUDGE_DEBUG", True)
+DEBUG = env_bool("CLOUDJUDGE_DEBUG", "PYTEST_VERSION" in os.environ)
 VAR_DIR = Path(os.environ.get("CLOUDJUDGE_VAR_DIR") or _project_dir() / "var")
 SECRET_KEY = load_secret_key(DEBUG, VAR_DIR)
 ALLOWED_HOSTS = env_list("CLOUDJUDGE_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -99,7 +106,10 @@ INSTALLED_APPS = [
     "cloudjudge.web.accounts",
     "cloudjudge.web.register",
     "cloudjudge.web.audit",
+    "cloudjudge.web.questionnaires",
+    "cloudjudge.web.registries",
     "cloudjudge.web.api",
+    "cloudjudge.web.operations",  # backup, restore
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -109,22 +119,33 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # the API docs page and its Swagger UI files (no CDN)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cloudjudge.web.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cloudjudge.web.middleware.CookieLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Lets the audit trail know the client address where no request is passed down.
     "cloudjudge.web.audit.middleware.AuditRequestMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session expiry, then: second factor, initial password.
+    "cloudjudge.web.accounts.sessions.SessionTimeoutMiddleware",
+    "cloudjudge.web.accounts.gate.AccountGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns django-axes' lockout of a login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cloudjudge.web.urls"
@@ -184,12 +205,43 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {
+        "NAME": "cloudjudge.web.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: refuses logins while locked out after repeated failures.
+    "cloudjudge.web.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "register:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sessions: an absolute lifetime from the login (not extended by activity) and
+# an idle timeout (cloudjudge.web.accounts.sessions).
+SESSION_COOKIE_AGE = env_int("CLOUDJUDGE_SESSION_MAX_HOURS", 8) * 3600
+CLOUDJUDGE_SESSION_IDLE_MINUTES = env_int("CLOUDJUDGE_SESSION_IDLE_MINUTES", 30)
+
+# Login lockout (django-axes): per user name and client address together, so
+# one client guessing cannot lock a user out everywhere. Unlock early with
+# ``cloudjudge manage axes_reset_username NAME``.
+AXES_FAILURE_LIMIT = env_int("CLOUDJUDGE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("CLOUDJUDGE_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cloudjudge.web.accounts.views.locked_out"  # the Japanese page
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit trail
+AXES_CLIENT_IP_CALLABLE = "cloudjudge.web.audit.trail.client_ip"  # the audit trail's address
+AXES_VERBOSE = False
+
+# Two-factor authentication (django-otp; cloudjudge.web.accounts.mfa).
+OTP_TOTP_ISSUER = os.environ.get("CLOUDJUDGE_OTP_ISSUER", "").strip() or "cloudjudge"
+# The admin site never shows TOTP keys, QR codes or recovery codes: whoever may
+# manage devices (the system administrator) must not be able to copy a factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --------------------------------------------------------------------------- i18n
 
@@ -221,6 +273,12 @@ STORAGES = {
 CLOUDJUDGE_MAX_UPLOAD_BYTES = env_int("CLOUDJUDGE_MAX_UPLOAD_MB", 20) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# An upload over CLOUDJUDGE_MAX_UPLOAD_BYTES stops being kept as it arrives
+# (cloudjudge.web.register.uploads); type and name checks are in the same module.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "cloudjudge.web.register.uploads.SizeLimitUploadHandler",
+]
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
@@ -277,5 +335,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CLOUDJUDGE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

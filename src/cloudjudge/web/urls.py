@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("cloudjudge.web.register.urls")),
     path("accounts/", include("cloudjudge.web.accounts.urls")),
     path("audit/", include("cloudjudge.web.audit.urls")),
+    path("registries/", include("cloudjudge.web.registries.urls")),
+    path("api/v1/", include("cloudjudge.web.api.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.audit import conf as audit_conf
 from cloudjudge.web.register import permissions
+from cloudjudge.web.registries import permissions as registry_permissions
 
 
 def navigation(request):
@@ -19,6 +20,8 @@ def navigation(request):
     entries.append(("register:catalog", _("Criteria")))
     if audit_conf.can_read(user):
         entries.append(("audit:list", _("Audit log")))
+    if registry_permissions.can_view(user):
+        entries.append(("registries:list", _("Public registries")))
     match = getattr(request, "resolver_match", None)
     current = f"{match.namespace}:{match.url_name}" if match else ""
     return {

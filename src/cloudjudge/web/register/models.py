@@ -386,7 +386,16 @@ class ChecklistItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "item_id"], name="checklist_item_once")
         ]
-        indexes = [models.Index(fields=["status", "due_date"], name="checklist_open_due")]
+        indexes = [
+            # Overdue rows (dashboard, reminders), in due order. The condition
+            # has no status IN (...): SQLite cannot match a partial index's
+            # condition against bound parameters, only against literals.
+            models.Index(
+                fields=["due_date", "application", "position", "status"],
+                name="checklist_overdue",
+                condition=models.Q(active=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.title}"
@@ -547,3 +556,29 @@ class ExitStep(models.Model):
     @property
     def done(self) -> bool:
         return self.done_at is not None
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+class ReminderLog(models.Model):
+    """A daily reminder digest sent to one user (``reminders.py``): at most one a day."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="reminder_logs",
+    )
+    date = models.DateField(_("date"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+
+    class Meta:
+        ordering = ["-date", "user"]
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="reminder_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.date}"

@@ -25,6 +25,7 @@ from cloudjudge.web.register import (
     evidence,
     overview,
     permissions,
+    uploads,
     workflow,
 )
 from cloudjudge.web.register.forms import (
@@ -36,6 +37,8 @@ from cloudjudge.web.register.forms import (
     RegisterFilterForm,
 )
 from cloudjudge.web.register.models import Application, ExitStepCode
+from cloudjudge.web.registries import permissions as registry_permissions
+from cloudjudge.web.registries.checking import registry_alerts
 
 PAGE_SIZE = 25
 
@@ -55,7 +58,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "register/dashboard.html",
-        {"board": board, "is_reviewer": permissions.can_review(request.user)},
+        {
+            "board": board,
+            "is_reviewer": permissions.can_review(request.user),
+            "registry_alerts": registry_alerts(applications),
+            "registry_can_view": registry_permissions.can_view(request.user),
+        },
     )
 
 
@@ -111,9 +119,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     applications = overview.awaiting_review(
         permissions.visible_applications(request.user), request.user
     ).select_related("service", "department", "applicant")
-    applications = list(applications.order_by("submitted_at", "id"))
-    checklist.attach_progress(applications)
-    return render(request, "register/reviews.html", {"applications": applications})
+    page = Paginator(applications.order_by("submitted_at", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    checklist.attach_progress(page.object_list)
+    return render(
+        request,
+        "register/reviews.html",
+        {"page": page, "applications": page.object_list, "total": page.paginator.count},
+    )
 
 
 @require_GET
@@ -320,9 +334,12 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         item.file.open("rb"),
         as_attachment=True,
         filename=item.original_name,
-        content_type="application/octet-stream",
+        content_type=uploads.served_content_type(item),
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # Should a browser ever render it, nothing in it runs or loads.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

@@ -29,12 +29,13 @@ from django.utils.translation import gettext_lazy as _
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit.models import Action as AuditAction
 from cloudjudge.web.audit.trail import record, snapshot
-from cloudjudge.web.register import permissions
+from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.models import (
     Application,
     Evidence,
     ExitStep,
     ExitStepCode,
+    ItemStatus,
     Review,
     ReviewAction,
     Status,
@@ -181,6 +182,7 @@ def _on_begin_exit(application: Application, actor: User | None) -> None:
 
 def _on_end(application: Application, actor: User | None) -> None:
     application.ended_at = timezone.now()
+    application.review_due = None  # an ended service has no yearly review
 
 
 DEPARTMENT = frozenset({Role.APPLICANT})  # applicants act only within their department
@@ -425,8 +427,9 @@ def check_exit_step(application: Application, step: str, actor: User | None) -> 
 def complete_exit_step(
     application: Application, step: str, actor: User, note: str = ""
 ) -> ExitStep:
-    """Record EXIT-1..3 as done. EXIT-2 needs the deletion certificate already
-    stored as evidence of that step (``evidence.store(..., exit_step="EXIT-2")``)."""
+    """Record EXIT-1..3 as done, and tick the checklist row of the same ID.
+    EXIT-2 needs the deletion certificate already stored as evidence of that
+    step (``evidence.store(..., exit_step="EXIT-2")``)."""
     exit_step = check_exit_step(application, step, actor)
     if exit_step.done:
         raise GuardFailed(_("This step is already complete."), "step_done")
@@ -448,4 +451,22 @@ def complete_exit_step(
         after=snapshot(exit_step, ("done_at", "done_by", "note")),
         extra={"step": step},
     )
+    _tick_exit_item(application, exit_step, actor)
     return exit_step
+
+
+#: The note left on the checklist row an exit step completes (stored data, in Japanese).
+EXIT_ITEM_NOTE = "利用終了手続で完了（{date:%Y-%m-%d}）"
+
+
+def _tick_exit_item(application: Application, exit_step: ExitStep, actor: User) -> None:
+    """Mark the active checklist row of the same ID (EXIT-1..3) as done,
+    through ``checklist.update_item`` so the change is audited like any other.
+    A row already resolved (done, or not applicable with its reason) is left
+    as the department recorded it."""
+    item = application.checklist_items.filter(item_id=exit_step.step, active=True).first()
+    if item is None or item.resolved:
+        return
+    line = EXIT_ITEM_NOTE.format(date=timezone.localdate(exit_step.done_at))
+    note = f"{item.note.rstrip()}\n{line}" if item.note.strip() else line
+    checklist.update_item(item, actor, status=ItemStatus.DONE, note=note)

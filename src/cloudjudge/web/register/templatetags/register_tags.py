@@ -1,9 +1,18 @@
 """Labels for the codes found in engine decisions and the catalog."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from cloudjudge.web.register.models import ItemStatus, Status, Verdict
+from cloudjudge.engine import RequestError, parse_request
+from cloudjudge.labels import FACT_LABELS
+from cloudjudge.web.register.forms import CERTIFICATION_CHOICES, LISTING_CHOICES
+from cloudjudge.web.register.models import Application, ItemStatus, Service, Status, Verdict
 
 register = template.Library()
 
@@ -59,3 +68,81 @@ def group_label(code):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+LISTINGS = dict(LISTING_CHOICES)
+CERTIFICATIONS = dict(CERTIFICATION_CHOICES)
+
+
+@register.filter
+def listing_label(code):
+    """``ismap`` → 「ISMAP クラウドサービスリスト」, as the application form says it."""
+    return LISTINGS.get(code, code)
+
+
+@register.filter
+def certification_label(code):
+    return CERTIFICATIONS.get(code, code)
+
+
+#: Request facts stated by a form field rather than a model field: (label, value labels).
+_LIST_FACTS = {
+    "service.listings": (_("Listings"), LISTINGS),
+    "service.isms_certifications": (_("ISMS certifications"), CERTIFICATIONS),
+}
+
+
+def _flat(request: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        parsed = parse_request(request)
+    except RequestError:  # shown as stored, field by field
+        return {
+            f"{part}.{name}": value
+            for part, fields in request.items()
+            if isinstance(fields, Mapping)
+            for name, value in fields.items()
+        }
+    return {
+        "service.name": parsed.service.name,
+        "service.provider": parsed.service.provider,
+        **parsed.fact_values(),
+    }
+
+
+def _fact_value(value: Any, names: Mapping[str, Any]) -> str:
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        separator = "、" if (get_language() or "").startswith("ja") else ", "
+        return separator.join(str(names.get(v, v)) for v in sorted(map(str, value))) or "—"
+    if value is None or value == "":
+        return "—"
+    return str(names.get(str(value), value))
+
+
+@register.filter
+def request_facts(request) -> list[tuple[str, str]]:
+    """A judgement's request as (label, value) rows in the active language,
+    with the application form's labels and the choices' names, not the codes."""
+    if not isinstance(request, Mapping):
+        return []
+    flat = _flat(request)
+    ordered = [*(k for k in FACT_LABELS if k in flat), *(k for k in flat if k not in FACT_LABELS)]
+    rows = []
+    for key in ordered:
+        value = flat[key]
+        if key == "connection.breakout_usage" and not value:
+            continue  # only meaningful with local breakout
+        part, _dot, name = key.partition(".")
+        if key in _LIST_FACTS:
+            label, names = _LIST_FACTS[key]
+        else:
+            model = Service if part == "service" else Application
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                label, names = key, {}
+            else:
+                label, names = field.verbose_name, dict(field.flatchoices)
+        rows.append((capfirst(str(label)), _fact_value(value, names)))
+    return rows
