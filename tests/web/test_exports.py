@@ -178,7 +178,7 @@ def test_the_register_as_an_excel_workbook(login, make_application, applicant, s
     assert sheet.cell(2, HEADINGS.index("申請日") + 1).number_format == "yyyy-mm-dd"
     assert isinstance(row["最終更新"], datetime.datetime)
     assert isinstance(row["チェックリスト項目数"], int)
-    assert dict(zip(HEADINGS, rows[2], strict=True))["判定"] == "利用不可"
+    assert dict(zip(HEADINGS, rows[2], strict=True))["判定"] == "禁止"
     disposition = login(security).get(XLSX_URL)["Content-Disposition"]
     assert ".xlsx\"; filename*=UTF-8''" in disposition
     assert quote("クラウドサービス台帳_") in disposition

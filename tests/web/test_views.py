@@ -179,7 +179,7 @@ def test_a_failed_guard_is_a_message_not_an_error(login, make_application, appli
         reverse("register:action", args=[app.pk]), {"action": "approve"}, follow=True
     )
     assert response.status_code == 200
-    assert "判定が「利用不可」のため、この申請は承認できません。" in response.content.decode()
+    assert "判定が「禁止」のため、この申請は承認できません。" in response.content.decode()
     app.refresh_from_db()
     assert app.status == Status.SUBMITTED
 

@@ -100,7 +100,7 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
 
     # The internet PC method with 3B information and no ground: prohibited.
     page.get_by_label("インターネットパソコン方式", exact=True).check()
-    expect(verdict(page)).to_contain_text("判定: 利用不可")
+    expect(verdict(page)).to_contain_text("判定: 禁止")
     expect(verdict(page).locator(".findings")).to_contain_text("3B")
     shot(page, "verdict-internet-pc-prohibited")
 
