@@ -217,28 +217,24 @@ def check_in_use(
     return report
 
 
-@dataclass
+@dataclass(frozen=True)
 class DashboardAlerts:
-    """What the dashboard shows: counts by status and the first rows."""
+    """What the dashboard shows: counts by status and the first rows (small,
+    so it is cheap to keep in the cache)."""
 
-    report: CheckReport
-    shown: int = 10
+    count: int
+    rows: tuple[Alert, ...]
+    by_status: tuple[tuple[str, str, int], ...]
+    days: int
 
-    @property
-    def count(self) -> int:
-        return len(self.report.alerts)
-
-    @property
-    def rows(self) -> list[Alert]:
-        return self.report.alerts[: self.shown]
-
-    @property
-    def by_status(self) -> list[tuple[str, str, int]]:
-        return self.report.by_status
-
-    @property
-    def days(self) -> int:
-        return self.report.days
+    @classmethod
+    def of(cls, report: CheckReport, shown: int = 10) -> DashboardAlerts:
+        return cls(
+            count=len(report.alerts),
+            rows=tuple(report.alerts[:shown]),
+            by_status=tuple((code, str(label), n) for code, label, n in report.by_status),
+            days=report.days,
+        )
 
 
 #: How long a dashboard's registry check is reused while nothing it reads changed
@@ -275,8 +271,8 @@ def registry_alerts(
             repr((str(applications.query), today, _data_version(applications))).encode()
         ).hexdigest()
     )
-    report = cache.get(key)
-    if report is None:
-        report = check_in_use(applications, today=today)
-        cache.set(key, report, ALERTS_CACHE_SECONDS)
-    return DashboardAlerts(report)
+    alerts = cache.get(key)
+    if alerts is None:
+        alerts = DashboardAlerts.of(check_in_use(applications, today=today))
+        cache.set(key, alerts, ALERTS_CACHE_SECONDS)
+    return alerts
