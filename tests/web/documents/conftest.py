@@ -8,12 +8,13 @@ installs them.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from .helpers import INTERNET_PC, LibreOffice, Poppler
+from support.external_tools import libreoffice, poppler  # noqa: F401 (fixtures)
+
+from .helpers import INTERNET_PC
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -30,23 +31,3 @@ def output_dir() -> Path:
     path = ROOT / "var" / "test-output" / "web-documents"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-@pytest.fixture(scope="session")
-def libreoffice() -> LibreOffice:
-    binary = shutil.which("libreoffice") or shutil.which("soffice")
-    if binary is None:
-        pytest.skip("libreoffice is not installed (Debian: apt-get install libreoffice-calc-nogui)")
-    return LibreOffice(binary)
-
-
-@pytest.fixture(scope="session")
-def poppler() -> Poppler:
-    tools = {name: shutil.which(name) for name in ("pdftotext", "pdftoppm")}
-    missing = [name for name, path in tools.items() if path is None]
-    if missing:
-        pytest.skip(
-            f"{', '.join(missing)} not installed"
-            " (Debian: apt-get install poppler-utils poppler-data)"
-        )
-    return Poppler(**tools)  # type: ignore[arg-type]

@@ -1,13 +1,9 @@
-"""Helpers of the document page tests: filling and uploading workbooks, and
-driving LibreOffice and poppler."""
+"""Helpers of the document page tests: downloading, filling and uploading workbooks."""
 
 from __future__ import annotations
 
 import io
-import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -71,57 +67,3 @@ def fill(data: bytes, answers: Answers, edit: Callable | None = None) -> bytes:
 def upload(client, application, data: bytes, name: str = "回答_事業者確認票.xlsx"):
     url = reverse("register:questionnaire_import", args=[application.pk])
     return client.post(url, {"workbook": SimpleUploadedFile(name, data)})
-
-
-# --------------------------------------------------------------------------- external tools
-
-
-@dataclass(frozen=True)
-class LibreOffice:
-    binary: str
-
-    def resave(self, source: Path, workdir: Path) -> Path:
-        """Open and re-save an .xlsx with LibreOffice, as a vendor without Excel would."""
-        outdir = workdir / "libreoffice-out"
-        profile = workdir / "libreoffice-profile"  # private: never the user's profile
-        result = subprocess.run(
-            [
-                self.binary,
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                "xlsx",
-                "--outdir",
-                str(outdir),
-                str(source),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        converted = outdir / source.name
-        assert result.returncode == 0 and converted.exists(), (
-            f"LibreOffice failed ({result.returncode}): {result.stdout}\n{result.stderr}"
-        )
-        return converted
-
-
-@dataclass(frozen=True)
-class Poppler:
-    pdftotext: str
-    pdftoppm: str
-
-    def _run(self, *args: str) -> str:
-        return subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
-
-    def text(self, path: Path) -> str:
-        return self._run(self.pdftotext, "-enc", "UTF-8", str(path), "-")
-
-    def render_first_page(self, path: Path, out_prefix: Path) -> Path:
-        self._run(
-            self.pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile",
-            str(path), str(out_prefix),
-        )  # fmt: skip
-        return out_prefix.with_suffix(".png")
