@@ -32,7 +32,6 @@ from cloudjudge.documents import (
     register_report_pdf,
 )
 from cloudjudge.documents.questionnaire import ANSWER_SHEET, HEADERS, QuestionnaireProblem
-from cloudjudge.web.accounts.models import Department
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.questionnaires import importing
@@ -351,14 +350,7 @@ def application_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _register(request: HttpRequest) -> QuerySet[Application]:
     """The register list page's rows for this user and this querystring (all pages)."""
-    user = request.user
-    departments = (
-        Department.objects.all()
-        if permissions.sees_all(user)
-        else Department.objects.filter(pk=user.department_id)
-    )
-    form = RegisterFilterForm(request.GET, departments=departments)
-    return form.search(permissions.visible_applications(user))
+    return RegisterFilterForm.for_user(request.user, request.GET).visible_to(request.user)
 
 
 @require_GET

@@ -18,7 +18,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cloudjudge.web.accounts.models import Department
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.register import checklist, exports, permissions
@@ -33,14 +32,7 @@ BATCH = 500
 
 def filtered_register(request: HttpRequest) -> QuerySet[Application]:
     """The register list's rows for this user and this querystring (all pages)."""
-    user = request.user
-    departments = (
-        Department.objects.all()
-        if permissions.sees_all(user)
-        else Department.objects.filter(pk=user.department_id)
-    )
-    form = RegisterFilterForm(request.GET, departments=departments)
-    return form.search(permissions.visible_applications(user))
+    return RegisterFilterForm.for_user(request.user, request.GET).visible_to(request.user)
 
 
 def with_progress(applications: QuerySet[Application], size: int = BATCH) -> Iterator[Application]:

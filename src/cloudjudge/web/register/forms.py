@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.engine import RequestError, parse_request
 from cloudjudge.web.accounts.models import Department, Role, User
-from cloudjudge.web.register import applications, checklist, evidence, judging, overview
+from cloudjudge.web.register import (
+    applications,
+    checklist,
+    evidence,
+    judging,
+    overview,
+    permissions,
+)
 from cloudjudge.web.register.models import (
     Application,
     BreakoutUsage,
@@ -255,6 +262,20 @@ class RegisterFilterForm(forms.Form):
         self.fields["confidentiality"].choices = every + Confidentiality.choices
         if departments is not None:
             self.fields["department"].queryset = departments
+
+    @classmethod
+    def for_user(cls, user, data=None) -> RegisterFilterForm:
+        """The filters this user may choose from: every department, or their own."""
+        departments = (
+            Department.objects.all()
+            if permissions.sees_all(user)
+            else Department.objects.filter(pk=user.department_id)
+        )
+        return cls(data, departments=departments)
+
+    def visible_to(self, user) -> QuerySet[Application]:
+        """The register rows this user may see, narrowed by the chosen filters."""
+        return self.search(permissions.visible_applications(user))
 
     def search(self, applications_qs: QuerySet[Application]) -> QuerySet[Application]:
         """Invalid filters are ignored rather than failing the whole list."""

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudjudge.catalog import default_catalog
-from cloudjudge.web.accounts.models import Department
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.register import (
@@ -83,13 +82,8 @@ LIST_COLUMNS = [
 @require_GET
 def register_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    departments = (
-        Department.objects.all()
-        if permissions.sees_all(user)
-        else Department.objects.filter(pk=user.department_id)
-    )
-    form = RegisterFilterForm(request.GET, departments=departments)
-    results = form.search(permissions.visible_applications(user))
+    form = RegisterFilterForm.for_user(user, request.GET)
+    results = form.visible_to(user)
     page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     checklist.attach_progress(page.object_list)
     current = form.current_sort
