@@ -175,14 +175,14 @@ EXPECTATIONS: dict[str, list[Case]] = {
     ],
     "register:create": [get(APPLICANTS), post(APPLICANTS, data={})],
     "register:preview": [get(POST_ONLY), post(APPLICANTS, data={})],
-    "register:export_csv": [
+    "documents:export_csv": [
         get(EVERYONE, hides={"applicant": "other_text", "outsider": "own_text"}),
         get(EVERYONE, query="department=OTHER_DEPT", hides={"applicant": "other_text"}),
     ],
-    "register:export_xlsx": [get(EVERYONE)],
-    "register:register_pdf": [get(EVERYONE)],
+    "documents:export_xlsx": [get(EVERYONE)],
+    "documents:register_pdf": [get(EVERYONE)],
     "register:detail": own_and_other("get", SEES_OWN, pk="app"),
-    "register:checklist_xlsx": own_and_other("get", SEES_OWN, pk="app"),
+    "documents:checklist_xlsx": own_and_other("get", SEES_OWN, pk="app"),
     "register:edit": [
         *own_and_other("get", EDITS_OWN, pk="app"),
         *own_and_other("post", EDITS_OWN, pk="app", data={}),
@@ -230,31 +230,31 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "register:evidence_download": own_and_other("get", SEES_OWN, pk="evidence"),
     "register:reviews": [get(REVIEWERS)],
     "register:catalog": [get(EVERYONE)],
-    "register:questionnaire_download": own_and_other("get", SEES_OWN, pk="app"),
-    "register:questionnaire_import": [
+    "documents:questionnaire_download": own_and_other("get", SEES_OWN, pk="app"),
+    "questionnaires:import": [
         *own_and_other("get", SEES_OWN, pk="app"),
         *own_and_other(
             "post", who(403, applicant=400, security=400, outsider=404), pk="app", data={}
         ),
     ],
-    "register:questionnaire_review": [
+    "questionnaires:review": [
         *own_and_other("get", SEES_OWN, pk="app", imp="import"),
         *own_and_other(
             "post", who(403, security=REDIRECT, outsider=404), pk="app", imp="import", data={}
         ),
         mixed("get", pk="own_app", imp="other_import"),
     ],
-    "register:questionnaire_workbook": [
+    "questionnaires:workbook": [
         *own_and_other("get", SEES_OWN, pk="app", imp="import"),
         mixed("get", pk="own_app", imp="other_import"),
     ],
-    "register:procurement": [
+    "documents:procurement": [
         *own_and_other("get", SEES_OWN, pk="app", fmt="=md"),
         *own_and_other("get", SEES_OWN, pk="app", fmt="=docx"),
         Case(who(404), kwargs={"pk": "own_app", "fmt": "exe"}),
     ],
-    "register:report_pdf": own_and_other("get", SEES_OWN, pk="app"),
-    "register:catalog_procurement": [
+    "documents:report_pdf": own_and_other("get", SEES_OWN, pk="app"),
+    "documents:catalog_procurement": [
         get(EVERYONE, kwargs={"fmt": "md"}),
         get(who(404), kwargs={"fmt": "html"}),
     ],
@@ -553,7 +553,7 @@ def _questionnaire_import(client: Client, application, user):
 
     from cloudjudge.web.questionnaires import importing
 
-    url = reverse("register:questionnaire_download", args=[application.pk])
+    url = reverse("documents:questionnaire_download", args=[application.pk])
     response = client.get(url, {"due": "2099-12-31"})
     assert response.status_code == 200, response
     book = load_workbook(io.BytesIO(response.content))

@@ -274,10 +274,10 @@ CLOUDJUDGE_MAX_UPLOAD_BYTES = env_int("CLOUDJUDGE_MAX_UPLOAD_MB", 20) * 1024 * 1
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # An upload over CLOUDJUDGE_MAX_UPLOAD_BYTES stops being kept as it arrives
-# (cloudjudge.web.register.uploads); type and name checks are in the same module.
+# (cloudjudge.web.files.uploads); type and name checks are in the same module.
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "cloudjudge.web.register.uploads.SizeLimitUploadHandler",
+    "cloudjudge.web.files.uploads.SizeLimitUploadHandler",
 ]
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750

@@ -1,8 +1,8 @@
 """URLs: the register at the root, accounts, the language switch, the admin.
 
 Seams for the next pieces: the HTTP API mounts under ``api/v1/`` (its views
-do their own token auth and must be marked ``login_not_required``), exports
-and other pages go into the register app's own ``urls.py``.
+do their own token auth and must be marked ``login_not_required``), documents and
+exports are in ``documents/urls.py`` under the same paths.
 """
 
 from django.contrib import admin
@@ -12,6 +12,8 @@ from django.views.i18n import set_language
 
 urlpatterns = [
     path("", include("cloudjudge.web.register.urls")),
+    path("", include("cloudjudge.web.documents.urls")),
+    path("", include("cloudjudge.web.questionnaires.urls")),
     path("accounts/", include("cloudjudge.web.accounts.urls")),
     path("audit/", include("cloudjudge.web.audit.urls")),
     path("registries/", include("cloudjudge.web.registries.urls")),

@@ -7,6 +7,9 @@ from django.test import Client
 
 from cloudjudge.web.api.models import ApiToken
 
+# The public-list fixtures, shared with the registries tests (for test_registries.py).
+from web.registries.conftest import fixture_path, load, put_in_use, today  # noqa: F401
+
 
 @pytest.fixture
 def api():

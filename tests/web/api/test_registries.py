@@ -7,10 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from ninja.testing import TestClient
 
-from cloudjudge.web.registries.api import build_router
+from cloudjudge.web.api.routers.registries import build_router
 from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
-
-from .conftest import ismap_csv
+from web.registries.conftest import ismap_csv
 
 
 @pytest.fixture(scope="module")

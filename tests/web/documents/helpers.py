@@ -36,7 +36,7 @@ def questionnaire_ids(application) -> list[str]:
 
 def download_questionnaire(client, application, **params) -> bytes:
     params.setdefault("due", "2099-12-31")
-    url = reverse("register:questionnaire_download", args=[application.pk])
+    url = reverse("documents:questionnaire_download", args=[application.pk])
     response = client.get(url, params)
     assert response.status_code == 200, response
     return response.content
@@ -65,5 +65,5 @@ def fill(data: bytes, answers: Answers, edit: Callable | None = None) -> bytes:
 
 
 def upload(client, application, data: bytes, name: str = "回答_事業者確認票.xlsx"):
-    url = reverse("register:questionnaire_import", args=[application.pk])
+    url = reverse("questionnaires:import", args=[application.pk])
     return client.post(url, {"workbook": SimpleUploadedFile(name, data)})

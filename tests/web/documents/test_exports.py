@@ -16,14 +16,15 @@ from openpyxl import load_workbook
 
 from cloudjudge.web.audit.models import Action as AuditAction
 from cloudjudge.web.audit.models import AuditEntry
-from cloudjudge.web.register import checklist, evidence, exports, workflow
+from cloudjudge.web.documents import exports
+from cloudjudge.web.register import checklist, evidence, workflow
 from cloudjudge.web.register.models import ItemStatus
 from cloudjudge.web.register.workflow import Action
 
 pytestmark = pytest.mark.django_db
 
-CSV_URL = reverse("register:export_csv")
-XLSX_URL = reverse("register:export_xlsx")
+CSV_URL = reverse("documents:export_csv")
+XLSX_URL = reverse("documents:export_xlsx")
 HEADINGS = [c.heading for c in exports.REGISTER_COLUMNS]
 
 
@@ -205,7 +206,7 @@ def test_an_applications_checklist_as_excel(login, make_application, applicant, 
     for name in ("確認書.txt", "SLA.csv"):
         upload = SimpleUploadedFile(name, "項目,値\nSLA,99.9\n".encode())
         evidence.store(app, upload, applicant, checklist_item=first)
-    url = reverse("register:checklist_xlsx", args=[app.pk])
+    url = reverse("documents:checklist_xlsx", args=[app.pk])
     response = login(applicant).get(url)
     sheet, rows = workbook_rows(response)
     assert sheet.title == app.number
@@ -232,11 +233,11 @@ def test_the_checklist_export_is_permission_checked(
     login, make_application, outsider, security, auditor, applicant
 ):
     app = make_application()
-    url = reverse("register:checklist_xlsx", args=[app.pk])
+    url = reverse("documents:checklist_xlsx", args=[app.pk])
     assert login(outsider).get(url).status_code == 404
     assert login(security).get(url).status_code == 200
     assert login(auditor).get(url).status_code == 200
-    assert login(applicant).get(reverse("register:checklist_xlsx", args=[9999])).status_code == 404
+    assert login(applicant).get(reverse("documents:checklist_xlsx", args=[9999])).status_code == 404
 
 
 # --------------------------------------------------------------------------- the pages
@@ -250,7 +251,7 @@ def test_the_list_and_detail_pages_link_to_the_exports(login, make_application, 
     assert f'href="{XLSX_URL}?status=draft"' in page
     assert "CSV 出力" in page and "Excel 出力" in page
     detail = client.get(reverse("register:detail", args=[app.pk])).content.decode()
-    assert reverse("register:checklist_xlsx", args=[app.pk]) in detail
+    assert reverse("documents:checklist_xlsx", args=[app.pk]) in detail
     assert "チェックリスト Excel" in detail
 
 
@@ -279,7 +280,7 @@ def test_every_export_is_recorded_in_the_audit_trail(login, make_application, ap
     client = login(applicant)
     b"".join(client.get(CSV_URL, {"status": "draft"}).streaming_content)
     client.get(XLSX_URL)
-    client.get(reverse("register:checklist_xlsx", args=[app.pk]))
+    client.get(reverse("documents:checklist_xlsx", args=[app.pk]))
 
     exported = AuditEntry.objects.filter(action=AuditAction.EXPORT).order_by("sequence")
     assert [e.extra["kind"] for e in exported] == [

@@ -27,7 +27,7 @@ def catalog_ids(*groups: str) -> list[str]:
 
 
 def test_the_catalog_docx_has_every_sel_and_exit_item(login, applicant, output_dir):
-    response = login(applicant).get(reverse("register:catalog_procurement", args=["docx"]))
+    response = login(applicant).get(reverse("documents:catalog_procurement", args=["docx"]))
     assert response.status_code == 200
     assert response["Content-Type"] == DOCX
     label = default_catalog().label.replace("@", "_")
@@ -48,7 +48,7 @@ def test_the_catalog_docx_has_every_sel_and_exit_item(login, applicant, output_d
 
 
 def test_the_catalog_markdown(login, auditor):
-    response = login(auditor).get(reverse("register:catalog_procurement", args=["md"]))
+    response = login(auditor).get(reverse("documents:catalog_procurement", args=["md"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/markdown; charset=utf-8"
     text = response.content.decode("utf-8")
@@ -59,8 +59,8 @@ def test_the_catalog_markdown(login, auditor):
 
 def test_an_unknown_format_is_404(login, applicant, storage_app):
     client = login(applicant)
-    assert client.get(reverse("register:catalog_procurement", args=["pdf"])).status_code == 404
-    url = reverse("register:procurement", args=[storage_app.pk, "html"])
+    assert client.get(reverse("documents:catalog_procurement", args=["pdf"])).status_code == 404
+    url = reverse("documents:procurement", args=[storage_app.pk, "html"])
     assert client.get(url).status_code == 404
 
 
@@ -68,7 +68,7 @@ def test_the_application_text_has_the_measures_its_judgement_requires(
     login, applicant, storage_app, make_application
 ):
     client = login(applicant)
-    response = client.get(reverse("register:procurement", args=[storage_app.pk, "docx"]))
+    response = client.get(reverse("documents:procurement", args=[storage_app.pk, "docx"]))
     assert response.status_code == 200
     assert f'filename="procurement_{storage_app.number}.docx"' in response["Content-Disposition"]
     text = docx_text(response.content)
@@ -81,7 +81,7 @@ def test_the_application_text_has_the_measures_its_judgement_requires(
 
     # Local breakout groupware: no internet-PC measures (S2) in its text.
     groupware = make_application()
-    response = client.get(reverse("register:procurement", args=[groupware.pk, "md"]))
+    response = client.get(reverse("documents:procurement", args=[groupware.pk, "md"]))
     text = response.content.decode("utf-8")
     assert "**S1-02**" in text and "**S2-01**" not in text
 
@@ -89,11 +89,11 @@ def test_the_application_text_has_the_measures_its_judgement_requires(
 def test_another_department_cannot_get_the_application_text(login, outsider, storage_app):
     client = login(outsider)
     for fmt in ("docx", "md"):
-        url = reverse("register:procurement", args=[storage_app.pk, fmt])
+        url = reverse("documents:procurement", args=[storage_app.pk, fmt])
         assert client.get(url).status_code == 404
 
 
 def test_the_catalog_page_links_to_the_texts(login, applicant):
     page = login(applicant).get(reverse("register:catalog")).content.decode()
-    assert reverse("register:catalog_procurement", args=["docx"]) in page
-    assert reverse("register:catalog_procurement", args=["md"]) in page
+    assert reverse("documents:catalog_procurement", args=["docx"]) in page
+    assert reverse("documents:catalog_procurement", args=["md"]) in page

@@ -61,7 +61,7 @@ def item(application, item_id: str) -> ChecklistItem:
 
 
 def test_download_lists_the_applications_sel_s1_s2_exit_items(login, applicant, storage_app):
-    url = reverse("register:questionnaire_download", args=[storage_app.pk])
+    url = reverse("documents:questionnaire_download", args=[storage_app.pk])
     response = login(applicant).get(url, {"due": "2099-12-31", "contact": "市民課 申請 花子"})
     assert response.status_code == 200
     assert response["Content-Type"] == (
@@ -90,7 +90,7 @@ def test_download_lists_the_applications_sel_s1_s2_exit_items(login, applicant, 
 
 
 def test_default_due_date_is_two_weeks_ahead(login, applicant, storage_app):
-    url = reverse("register:questionnaire_download", args=[storage_app.pk])
+    url = reverse("documents:questionnaire_download", args=[storage_app.pk])
     response = login(applicant).get(url)
     assert response.status_code == 200
     cover = load_workbook(io.BytesIO(response.content))["表紙"]
@@ -102,7 +102,7 @@ def test_default_due_date_is_two_weeks_ahead(login, applicant, storage_app):
 
 def test_a_due_date_in_the_past_is_refused(login, applicant, storage_app):
     client = login(applicant)
-    url = reverse("register:questionnaire_download", args=[storage_app.pk])
+    url = reverse("documents:questionnaire_download", args=[storage_app.pk])
     response = client.get(url, {"due": "2000-01-01"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("register:detail", args=[storage_app.pk])
     assert "回答期限が過去の日付です。" in response.content.decode()
@@ -111,11 +111,11 @@ def test_a_due_date_in_the_past_is_refused(login, applicant, storage_app):
 def test_the_detail_page_has_a_documents_box(login, applicant, storage_app):
     page = login(applicant).get(reverse("register:detail", args=[storage_app.pk])).content.decode()
     assert "書類" in page
-    assert reverse("register:questionnaire_download", args=[storage_app.pk]) in page
-    assert reverse("register:questionnaire_import", args=[storage_app.pk]) in page
-    assert reverse("register:report_pdf", args=[storage_app.pk]) in page
-    assert reverse("register:procurement", args=[storage_app.pk, "docx"]) in page
-    assert reverse("register:procurement", args=[storage_app.pk, "md"]) in page
+    assert reverse("documents:questionnaire_download", args=[storage_app.pk]) in page
+    assert reverse("questionnaires:import", args=[storage_app.pk]) in page
+    assert reverse("documents:report_pdf", args=[storage_app.pk]) in page
+    assert reverse("documents:procurement", args=[storage_app.pk, "docx"]) in page
+    assert reverse("documents:procurement", args=[storage_app.pk, "md"]) in page
     default_due = (timezone.localdate() + datetime.timedelta(days=14)).isoformat()
     assert f'value="{default_due}"' in page
 
@@ -141,7 +141,7 @@ def test_round_trip_through_libreoffice(
     assert response.status_code == 302
     imported = QuestionnaireImport.objects.get()
     assert response["Location"] == reverse(
-        "register:questionnaire_review", args=[storage_app.pk, imported.pk]
+        "questionnaires:review", args=[storage_app.pk, imported.pk]
     )
     assert (imported.answered, imported.unanswered) == (4, len(questionnaire_ids(storage_app)) - 4)
     assert imported.original_name == filled.name
@@ -178,7 +178,7 @@ def test_round_trip_through_libreoffice(
 
     # Accepting again changes nothing: the notes are appended once.
     login(security).post(
-        reverse("register:questionnaire_review", args=[storage_app.pk, imported.pk]),
+        reverse("questionnaires:review", args=[storage_app.pk, imported.pk]),
         {"decision": "accept_all"},
     )
     assert item(storage_app, "SEL-A1").note == a1.note
@@ -243,7 +243,7 @@ def test_answers_of_an_import_made_before_re_judging_cannot_be_applied(
     applications.update_application(storage_app, applicant, critical_to_citizens=True)
     before = snapshot(storage_app)
 
-    review = reverse("register:questionnaire_review", args=[storage_app.pk, imported.pk])
+    review = reverse("questionnaires:review", args=[storage_app.pk, imported.pk])
     page = login(security).get(review).content.decode()
     assert "判定し直された" in page
     assert 'name="decision"' not in page
@@ -416,13 +416,13 @@ def test_the_upload_size_is_limited(login, applicant, storage_app, settings):
 
 def _urls(application, imported=None):
     urls = [
-        reverse("register:questionnaire_download", args=[application.pk]),
-        reverse("register:questionnaire_import", args=[application.pk]),
+        reverse("documents:questionnaire_download", args=[application.pk]),
+        reverse("questionnaires:import", args=[application.pk]),
     ]
     if imported is not None:
         urls += [
-            reverse("register:questionnaire_review", args=[application.pk, imported.pk]),
-            reverse("register:questionnaire_workbook", args=[application.pk, imported.pk]),
+            reverse("questionnaires:review", args=[application.pk, imported.pk]),
+            reverse("questionnaires:workbook", args=[application.pk, imported.pk]),
         ]
     return urls
 
@@ -440,10 +440,10 @@ def test_another_department_gets_404_everywhere(login, outsider, storage_app, im
         assert client.get(url).status_code == 404, url
     data = imported.file.open("rb").read()
     assert upload(client, storage_app, data).status_code == 404
-    review = reverse("register:questionnaire_review", args=[storage_app.pk, imported.pk])
+    review = reverse("questionnaires:review", args=[storage_app.pk, imported.pk])
     assert client.post(review, {"decision": "accept_all"}).status_code == 404
     # An import is found only under its own application.
-    other_url = reverse("register:questionnaire_review", args=[storage_app.pk + 1000, imported.pk])
+    other_url = reverse("questionnaires:review", args=[storage_app.pk + 1000, imported.pk])
     assert client.get(other_url).status_code == 404
 
 
@@ -452,7 +452,7 @@ def test_an_import_is_looked_up_under_its_application(
 ):
     sibling = make_application()
     client = login(applicant)
-    url = reverse("register:questionnaire_review", args=[sibling.pk, imported.pk])
+    url = reverse("questionnaires:review", args=[sibling.pk, imported.pk])
     assert client.get(url).status_code == 404
 
 
@@ -475,7 +475,7 @@ def test_the_auditor_reads_but_cannot_upload_or_decide(login, auditor, storage_a
 
 
 def test_only_the_security_office_decides(login, applicant, colleague, ciso, storage_app, imported):
-    review = reverse("register:questionnaire_review", args=[storage_app.pk, imported.pk])
+    review = reverse("questionnaires:review", args=[storage_app.pk, imported.pk])
     for user in (applicant, colleague, ciso):
         assert login(user).post(review, {"decision": "accept_all"}).status_code == 403
     page = login(applicant).get(review).content.decode()
@@ -489,7 +489,7 @@ def test_the_ciso_cannot_import(login, ciso, storage_app, imported):
 
 
 def test_the_stored_workbook_is_an_attachment(login, security, storage_app, imported):
-    url = reverse("register:questionnaire_workbook", args=[storage_app.pk, imported.pk])
+    url = reverse("questionnaires:workbook", args=[storage_app.pk, imported.pk])
     response = login(security).get(url)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith(

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cloudjudge.web.audit.models import Action, AuditEntry
-from cloudjudge.web.register import checklist, documents, evidence, workflow
+from cloudjudge.web.documents import content as documents
+from cloudjudge.web.register import checklist, evidence, workflow
 from cloudjudge.web.register.models import Application, ItemStatus
 
 from .helpers import INTERNET_PC
@@ -60,7 +61,7 @@ def reviewed_app(storage_app, applicant, security, ciso):
 
 
 def test_the_judgement_report_reads_back(login, security, reviewed_app, poppler, output_dir):
-    response = login(security).get(reverse("register:report_pdf", args=[reviewed_app.pk]))
+    response = login(security).get(reverse("documents:report_pdf", args=[reviewed_app.pk]))
     number = reviewed_app.number
     path = output_dir / "judgement-report.pdf"
     pdf(response, path)
@@ -101,7 +102,7 @@ def test_the_report_prints_japanese_labels_whatever_the_ui_language(
 ):
     client = login(applicant)
     client.cookies["django_language"] = "en"
-    response = client.get(reverse("register:report_pdf", args=[reviewed_app.pk]))
+    response = client.get(reverse("documents:report_pdf", args=[reviewed_app.pk]))
     assert response["Content-Language"] == "en"
     pdf(response, tmp_path / "r.pdf")
     text = flat(poppler.text(tmp_path / "r.pdf"))
@@ -111,7 +112,7 @@ def test_the_report_prints_japanese_labels_whatever_the_ui_language(
 
 def test_the_report_does_not_query_per_row(login, security, storage_app, applicant, tmp_path):
     client = login(security)
-    url = reverse("register:report_pdf", args=[storage_app.pk])
+    url = reverse("documents:report_pdf", args=[storage_app.pk])
     client.get(url)  # warm caches (catalog, fonts, session)
 
     def count() -> int:
@@ -142,7 +143,7 @@ def test_the_summary_adapter_is_bounded(storage_app, django_assert_max_num_queri
 
 
 def test_another_department_cannot_get_the_report(login, outsider, storage_app):
-    response = login(outsider).get(reverse("register:report_pdf", args=[storage_app.pk]))
+    response = login(outsider).get(reverse("documents:report_pdf", args=[storage_app.pk]))
     assert response.status_code == 404
 
 
@@ -163,7 +164,7 @@ def test_the_register_report_lists_the_visible_applications(
     login, applicant, security, register, poppler, output_dir
 ):
     storage, groupware, tax = register
-    response = login(security).get(reverse("register:register_pdf"))
+    response = login(security).get(reverse("documents:register_pdf"))
     path = output_dir / "register-report.pdf"
     pdf(response, path)
     assert response["Content-Disposition"].startswith(
@@ -182,7 +183,7 @@ def test_the_register_report_lists_the_visible_applications(
     assert png.read_bytes().startswith(b"\x89PNG")
 
     # An applicant's register has only their department's applications.
-    response = login(applicant).get(reverse("register:register_pdf"))
+    response = login(applicant).get(reverse("documents:register_pdf"))
     pdf(response, path)
     text = flat(poppler.text(path))
     assert storage.number in text and groupware.number in text
@@ -192,14 +193,14 @@ def test_the_register_report_lists_the_visible_applications(
 def test_the_register_report_honours_the_list_filters(login, security, register, poppler, tmp_path):
     storage, groupware, tax = register
     path = tmp_path / "filtered.pdf"
-    response = login(security).get(reverse("register:register_pdf"), {"method": "internet_pc"})
+    response = login(security).get(reverse("documents:register_pdf"), {"method": "internet_pc"})
     pdf(response, path)
     text = flat(poppler.text(path))
     assert storage.number in text and tax.number in text
     assert groupware.number not in text
     assert "全2件" in text
 
-    response = login(security).get(reverse("register:register_pdf"), {"q": "グループウェア"})
+    response = login(security).get(reverse("documents:register_pdf"), {"q": "グループウェア"})
     pdf(response, path)
     text = flat(poppler.text(path))
     assert groupware.number in text and storage.number not in text
@@ -208,12 +209,12 @@ def test_the_register_report_honours_the_list_filters(login, security, register,
 def test_the_list_page_links_to_the_pdf_with_its_filters(login, security, register):
     page = login(security).get(reverse("register:list"), {"method": "internet_pc", "page": "1"})
     html = page.content.decode()
-    assert f"{reverse('register:register_pdf')}?method=internet_pc" in html
+    assert f"{reverse('documents:register_pdf')}?method=internet_pc" in html
     assert "PDF 出力" in html
 
 
 def test_downloads_are_recorded_as_exports(login, security, register):
-    login(security).get(reverse("register:register_pdf"), {"verdict": "approval_required"})
+    login(security).get(reverse("documents:register_pdf"), {"verdict": "approval_required"})
     entry = AuditEntry.objects.filter(action=Action.EXPORT).get()
     assert entry.extra["document"] == "register_report"
     assert entry.extra["filters"] == "verdict=approval_required"

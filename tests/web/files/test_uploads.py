@@ -16,7 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cloudjudge.web.audit.models import Action, AuditEntry
-from cloudjudge.web.register import evidence, uploads
+from cloudjudge.web.files import uploads
+from cloudjudge.web.register import evidence
 from cloudjudge.web.register.models import Evidence
 
 # --------------------------------------------------------------------------- sample files

@@ -273,7 +273,7 @@ def _first_media(members: dict[str, bytes]) -> str:
     ],
 )
 def test_restore_checks_every_file_against_the_manifest(sqlite_backup, tmp_path, change, message):
-    from cloudjudge.web.backup import BackupError, read_and_verify
+    from cloudjudge.web.operations.backup import BackupError, read_and_verify
 
     tampered = _tampered(sqlite_backup, tmp_path, change)
     unpacked = tmp_path / "unpacked"

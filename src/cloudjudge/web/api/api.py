@@ -16,8 +16,8 @@ from ninja.openapi.docs import Swagger
 from cloudjudge.engine import Request, RequestError
 from cloudjudge.web.api import auth, errors
 from cloudjudge.web.api.routers import account, applications, checklist, judgements, reviews
+from cloudjudge.web.api.routers import registries as registries_api
 from cloudjudge.web.register.workflow import GuardFailed, NotAllowed
-from cloudjudge.web.registries import api as registries_api
 
 DESCRIPTION = """\
 クラウドサービス利用判断システム（cloudjudge）の HTTP API。

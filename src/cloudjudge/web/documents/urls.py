@@ -1,40 +1,35 @@
-"""URLs of the document pages (issue 6), added to the register's namespace."""
+"""URLs of the documents made from the register: the blank questionnaire, the
+procurement text, the PDF reports and the CSV/Excel exports."""
 
 from django.urls import path
 
-from cloudjudge.web.register import document_views
+from cloudjudge.web.documents import export_views, views
+
+app_name = "documents"
 
 urlpatterns = [
-    path("applications/report.pdf", document_views.register_report, name="register_pdf"),
+    path("applications/export.csv", export_views.register_csv, name="export_csv"),
+    path("applications/export.xlsx", export_views.register_xlsx, name="export_xlsx"),
+    path(
+        "applications/<int:pk>/checklist.xlsx",
+        export_views.checklist_xlsx,
+        name="checklist_xlsx",
+    ),
+    path("applications/report.pdf", views.register_report, name="register_pdf"),
     path(
         "applications/<int:pk>/questionnaire.xlsx",
-        document_views.questionnaire_download,
+        views.questionnaire_download,
         name="questionnaire_download",
     ),
     path(
-        "applications/<int:pk>/questionnaire/import/",
-        document_views.questionnaire_import,
-        name="questionnaire_import",
-    ),
-    path(
-        "applications/<int:pk>/questionnaire/<int:imp>/",
-        document_views.questionnaire_review,
-        name="questionnaire_review",
-    ),
-    path(
-        "applications/<int:pk>/questionnaire/<int:imp>/workbook.xlsx",
-        document_views.questionnaire_workbook,
-        name="questionnaire_workbook",
-    ),
-    path(
         "applications/<int:pk>/procurement.<str:fmt>",
-        document_views.application_procurement,
+        views.application_procurement,
         name="procurement",
     ),
-    path("applications/<int:pk>/report.pdf", document_views.application_report, name="report_pdf"),
+    path("applications/<int:pk>/report.pdf", views.application_report, name="report_pdf"),
     path(
         "catalog/procurement.<str:fmt>",
-        document_views.catalog_procurement,
+        views.catalog_procurement,
         name="catalog_procurement",
     ),
 ]

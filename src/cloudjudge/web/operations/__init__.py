@@ -1,1 +1,1 @@
-"""Operations: ``backup`` and ``restore`` (the work is in ``cloudjudge.web.backup``)."""
+"""Operations: ``backup`` and ``restore`` (the work is in ``cloudjudge.web.operations.backup``)."""

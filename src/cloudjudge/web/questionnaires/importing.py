@@ -38,8 +38,9 @@ from cloudjudge.documents.questionnaire import QuestionnaireProblem
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.documents import content as documents
 from cloudjudge.web.questionnaires.models import AnswerProposal, Decision, QuestionnaireImport
-from cloudjudge.web.register import checklist, documents, permissions
+from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.evidence import safe_original_name
 from cloudjudge.web.register.models import Application, ItemStatus
 

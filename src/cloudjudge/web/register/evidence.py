@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
-from cloudjudge.web.register import uploads
+from cloudjudge.web.files import uploads
 from cloudjudge.web.register.models import Application, ChecklistItem, Evidence
 
 #: The uploaded name made safe for display and ``Content-Disposition``.

@@ -11,6 +11,7 @@ not a leak. Which workflow action each role may take is in ``workflow.py``.
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.register.models import Application, Evidence, Status
@@ -68,6 +69,13 @@ def visible_applications(user: User) -> QuerySet[Application]:
     if _active(user) and user.role == Role.APPLICANT and user.department_id:
         return qs.filter(department_id=user.department_id)
     return qs.none()
+
+
+def visible_application(user: User, pk: int, *related: str) -> Application:
+    """The application ``pk`` if ``user`` may see it, with ``related`` joined;
+    404 otherwise, so that another department's IDs are not even confirmed."""
+    qs = visible_applications(user).select_related("service", "department", *related)
+    return get_object_or_404(qs, pk=pk)
 
 
 def visible_evidence(user: User) -> QuerySet[Evidence]:

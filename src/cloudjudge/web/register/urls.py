@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cloudjudge.web.register import document_urls, export_views, views
+from cloudjudge.web.register import views
 
 app_name = "register"
 
@@ -9,14 +9,7 @@ urlpatterns = [
     path("applications/", views.register_list, name="list"),
     path("applications/new/", views.application_create, name="create"),
     path("applications/preview/", views.application_preview, name="preview"),
-    path("applications/export.csv", export_views.register_csv, name="export_csv"),
-    path("applications/export.xlsx", export_views.register_xlsx, name="export_xlsx"),
     path("applications/<int:pk>/", views.application_detail, name="detail"),
-    path(
-        "applications/<int:pk>/checklist.xlsx",
-        export_views.checklist_xlsx,
-        name="checklist_xlsx",
-    ),
     path("applications/<int:pk>/edit/", views.application_edit, name="edit"),
     path("applications/<int:pk>/action/", views.application_action, name="action"),
     path(
@@ -39,6 +32,3 @@ urlpatterns = [
     path("reviews/", views.review_queue, name="reviews"),
     path("catalog/", views.catalog, name="catalog"),
 ]
-
-# The document pages (questionnaire, procurement text, PDF reports): document_urls.py.
-urlpatterns += document_urls.urlpatterns

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cloudjudge.catalog import default_catalog
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.files import uploads
 from cloudjudge.web.register import (
     checklist,
     evidence,
     overview,
     permissions,
-    uploads,
     workflow,
 )
 from cloudjudge.web.register.forms import (
@@ -43,8 +43,7 @@ PAGE_SIZE = 25
 
 
 def _application(request: HttpRequest, pk: int, *related: str) -> Application:
-    qs = permissions.visible_applications(request.user)
-    return get_object_or_404(qs.select_related("service", "department", *related), pk=pk)
+    return permissions.visible_application(request.user, pk, *related)
 
 
 # --------------------------------------------------------------------------- overview

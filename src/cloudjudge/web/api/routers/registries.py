@@ -1,6 +1,6 @@
 """The registries in the HTTP API: a django-ninja router, mounted by the API::
 
-    from cloudjudge.web.registries import api as registries_api
+    from cloudjudge.web.api.routers import registries as registries_api
     api.add_router("/registries", registries_api.router)
 
 Operations (same functions and permissions as the pages and the commands):

@@ -7,8 +7,8 @@ from django import template
 from django.db.models import Count, Q
 
 from cloudjudge.documents.models import QUESTIONNAIRE_GROUPS
+from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.questionnaires import importing
-from cloudjudge.web.questionnaires.forms import QuestionnaireDownloadForm
 from cloudjudge.web.questionnaires.models import Decision
 
 register = template.Library()

@@ -1,6 +1,6 @@
 """``cloudjudge backup FILE``: the database and the evidence files in one archive.
 
-See ``cloudjudge.web.backup`` for what is inside. Prints the archive's
+See ``cloudjudge.web.operations.backup`` for what is inside. Prints the archive's
 SHA-256 on the last line: note it where the backup is kept, and compare it
 (``sha256sum FILE``) before restoring."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cloudjudge.web.backup import VENDOR_NAMES, BackupError, make_backup
+from cloudjudge.web.operations.backup import VENDOR_NAMES, BackupError, make_backup
 
 
 class Command(BaseCommand):

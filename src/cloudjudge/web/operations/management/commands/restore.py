@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cloudjudge.web.backup import VENDOR_NAMES, BackupError, restore_backup
+from cloudjudge.web.operations.backup import VENDOR_NAMES, BackupError, restore_backup
 
 
 class Command(BaseCommand):
