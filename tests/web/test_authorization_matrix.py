@@ -590,7 +590,7 @@ def world(
     from cloudjudge.web.api.models import ApiToken
     from cloudjudge.web.register import evidence, workflow
     from cloudjudge.web.register.models import Service
-    from cloudjudge.web.register.workflow import Action
+    from cloudjudge.web.register.workflow import Step
     from cloudjudge.web.registries.entries import set_number
     from cloudjudge.web.registries.importing import import_registry
     from cloudjudge.web.registries.models import ListingCheck, RegistryEntry
@@ -620,13 +620,13 @@ def world(
             app, SimpleUploadedFile("proof.pdf", b"%PDF-1.4\n%proof\n"), user, checklist_item=item
         )
         ending = make_application(user, purpose=f"{dept.name}の終了する申請")
-        workflow.perform(ending, Action.SUBMIT, user)
-        workflow.perform(ending, Action.APPROVE, security)
+        workflow.perform(ending, Step.SUBMIT, user)
+        workflow.perform(ending, Step.APPROVE, security)
         ending.refresh_from_db()
         if ending.needs_ciso_approval:
-            workflow.perform(ending, Action.CISO_APPROVE, ciso)
-        workflow.perform(ending, Action.START_USE, user)
-        workflow.perform(ending, Action.BEGIN_EXIT, user)
+            workflow.perform(ending, Step.CISO_APPROVE, ciso)
+        workflow.perform(ending, Step.START_USE, user)
+        workflow.perform(ending, Step.BEGIN_EXIT, user)
         objects.update(
             {
                 f"{side}_app": app.pk,

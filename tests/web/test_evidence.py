@@ -85,12 +85,12 @@ def test_directory_parts_of_the_name_are_dropped(login, applicant, app):
 
 def test_exit_2_certificate_through_the_page(login, applicant, security, app):
     from cloudjudge.web.register import workflow
-    from cloudjudge.web.register.workflow import Action
+    from cloudjudge.web.register.workflow import Step
 
-    workflow.perform(app, Action.SUBMIT, applicant)
-    workflow.perform(app, Action.APPROVE, security)
-    workflow.perform(app, Action.START_USE, applicant)
-    workflow.perform(app, Action.BEGIN_EXIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
+    workflow.perform(app, Step.APPROVE, security)
+    workflow.perform(app, Step.START_USE, applicant)
+    workflow.perform(app, Step.BEGIN_EXIT, applicant)
     client = login(applicant)
     url = reverse("register:exit_step", args=[app.pk, "EXIT-2"])
     client.post(url, {"note": "no file"})

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from cloudjudge.web.register import evidence, permissions, workflow
 from cloudjudge.web.register.models import Application, Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_auditors_read_everything_and_change_nothing(login, auditor, app, proof)
 
 
 def test_the_administrator_approves_nothing(login, admin_user, applicant, app):
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     client = login(admin_user)
     assert client.get(reverse("register:detail", args=[app.pk])).status_code == 200
     for action in ("approve", "ciso_approve", "return", "reject"):
@@ -116,7 +116,7 @@ def test_the_administrator_approves_nothing(login, admin_user, applicant, app):
 
 
 def test_applicants_cannot_review(login, applicant, colleague, app):
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     client = login(colleague)
     response = client.post(reverse("register:action", args=[app.pk]), {"action": "approve"})
     assert response.status_code == 403
@@ -124,7 +124,7 @@ def test_applicants_cannot_review(login, applicant, colleague, app):
 
 
 def test_a_submitted_application_cannot_be_edited(login, applicant, app):
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     client = login(applicant)
     assert client.get(reverse("register:edit", args=[app.pk])).status_code == 403
     assert not permissions.can_edit_application(applicant, app)

@@ -17,7 +17,7 @@ from cloudjudge.web.audit.models import AuditEntry
 from cloudjudge.web.register import checklist, evidence, overview, reminders, workflow
 from cloudjudge.web.register.models import Application, ItemStatus, Status
 from cloudjudge.web.register.views import PAGE_SIZE
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_the_review_queue_is_paginated_like_the_register(
     submitted = []
     for _ in range(PAGE_SIZE + 2):
         app = make_application()
-        workflow.perform(app, Action.SUBMIT, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
         submitted.append(app)
     client = login(security)
 
@@ -62,7 +62,7 @@ def test_the_review_queue_is_paginated_like_the_register(
 
 def test_a_short_review_queue_has_no_pager(login, make_application, applicant, security):
     app = make_application()
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     html = login(security).get(reverse("register:reviews")).content.decode()
     assert app.number in html
     assert 'class="pager"' not in html
@@ -73,10 +73,10 @@ def test_a_short_review_queue_has_no_pager(login, make_application, applicant, s
 
 def _ending(make_application, applicant, security):
     app = make_application()
-    workflow.perform(app, Action.SUBMIT, applicant)
-    workflow.perform(app, Action.APPROVE, security, "確認しました")
-    workflow.perform(app, Action.START_USE, applicant)
-    workflow.perform(app, Action.BEGIN_EXIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
+    workflow.perform(app, Step.APPROVE, security, "確認しました")
+    workflow.perform(app, Step.START_USE, applicant)
+    workflow.perform(app, Step.BEGIN_EXIT, applicant)
     return app
 
 
@@ -156,7 +156,7 @@ def test_an_ended_service_has_no_review_date(login, make_application, applicant,
     app = _ending(make_application, applicant, security)
     assert app.review_due is not None
     _walk_exit(app, applicant)
-    workflow.perform(app, Action.END, applicant)
+    workflow.perform(app, Step.END, applicant)
     app.refresh_from_db()
     assert app.status == Status.ENDED and app.review_due is None
 

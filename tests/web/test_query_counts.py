@@ -32,7 +32,7 @@ from django.utils import timezone
 from cloudjudge.web.accounts.models import Department, Role
 from cloudjudge.web.register import applications, checklist, evidence, workflow
 from cloudjudge.web.register.models import Application, ItemStatus, Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -78,17 +78,17 @@ def populate(people, make_service):
     def advance(app, applicant, stage):
         if stage == Status.DRAFT:
             return
-        workflow.perform(app, Action.SUBMIT, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
         if stage == Status.SUBMITTED:
             return
         if stage == Status.RETURNED:
-            workflow.perform(app, Action.RETURN, security, "根拠を補足してください。")
+            workflow.perform(app, Step.RETURN, security, "根拠を補足してください。")
             return
-        workflow.perform(app, Action.APPROVE, security, "確認しました。")
+        workflow.perform(app, Step.APPROVE, security, "確認しました。")
         if app.needs_ciso_approval:
-            workflow.perform(app, Action.CISO_APPROVE, ciso, "承認します。")
+            workflow.perform(app, Step.CISO_APPROVE, ciso, "承認します。")
         if stage == Status.IN_USE:
-            workflow.perform(app, Action.START_USE, applicant)
+            workflow.perform(app, Step.START_USE, applicant)
             # The yearly review falls due within the dashboard's 30 days.
             Application.objects.filter(pk=app.pk).update(
                 review_due=today + datetime.timedelta(days=5 + app.pk % 20)
@@ -209,9 +209,9 @@ def _evidence_on(app, rows, uploaders, per_row):
 def _cycles(app, applicant, security, changes):
     """Return and resubmit once per change of the facts (each a new judgement)."""
     for k, facts in enumerate(changes):
-        workflow.perform(app, Action.RETURN, security, f"差戻し {k}")
+        workflow.perform(app, Step.RETURN, security, f"差戻し {k}")
         applications.update_application(app, applicant, purpose=f"{app.purpose} 改訂 {k}", **facts)
-        workflow.perform(app, Action.SUBMIT, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
 
 
 def test_detail_page_queries_do_not_grow_with_checklist_history_and_evidence(
@@ -236,7 +236,7 @@ def test_detail_page_queries_do_not_grow_with_checklist_history_and_evidence(
                 note=f"メモ {n}",
             )
         _evidence_on(app, items, uploaders, per_row)
-        workflow.perform(app, Action.SUBMIT, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
         _cycles(app, applicant, security, changes)
         return app
 
@@ -261,10 +261,10 @@ def test_detail_page_of_an_ending_service_does_not_grow_with_exit_files(
 
     def ending(facts, files):
         app = applications.create_application(applicant, service, purpose="終了手続", **facts)
-        workflow.perform(app, Action.SUBMIT, applicant)
-        workflow.perform(app, Action.APPROVE, security)
-        workflow.perform(app, Action.START_USE, applicant)
-        workflow.perform(app, Action.BEGIN_EXIT, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
+        workflow.perform(app, Step.APPROVE, security)
+        workflow.perform(app, Step.START_USE, applicant)
+        workflow.perform(app, Step.BEGIN_EXIT, applicant)
         for k in range(files):
             upload = SimpleUploadedFile(f"削除証明書-{k}.pdf", b"%PDF-1.4 certificate")
             evidence.store(app, upload, [applicant, security][k % 2], exit_step="EXIT-2")
@@ -298,7 +298,7 @@ def test_review_queue_pages_do_not_grow_with_the_queue(people, make_service, sig
             app = applications.create_application(
                 applicant, service, purpose=f"審査 {i}", **FACTS[i % len(FACTS)]
             )
-            workflow.perform(app, Action.SUBMIT, applicant)
+            workflow.perform(app, Step.SUBMIT, applicant)
 
     clients = {who: signed_in(people[who]) for who in REVIEWERS}
     submit(3)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.register import checklist, workflow
 from cloudjudge.web.register.models import ItemStatus, ReminderLog, Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -129,10 +129,10 @@ def world(make_user, make_application, applicant, colleague, security, ciso, oth
     w = type("World", (), {})()
     # Awaiting review: a permitted one (security only) and one needing the CISO.
     w.plain = make_application()
-    workflow.perform(w.plain, Action.SUBMIT, applicant)
+    workflow.perform(w.plain, Step.SUBMIT, applicant)
     w.needs_ciso = make_application(**STORAGE_OVER_INTERNET_PC)
     assert w.needs_ciso.needs_ciso_approval
-    workflow.perform(w.needs_ciso, Action.SUBMIT, applicant)
+    workflow.perform(w.needs_ciso, Step.SUBMIT, applicant)
 
     # Checklist items past due: owned by the colleague, by nobody (→ the
     # applicant), by an inactive user; plus one not yet due and one done.
@@ -151,14 +151,14 @@ def world(make_user, make_application, applicant, colleague, security, ciso, oth
     # In use: a review due in 10 days, and one due today (moves to 見直し期限).
     w.soon, w.today = make_application(), make_application()
     for app, due in ((w.soon, TODAY + datetime.timedelta(days=10)), (w.today, TODAY)):
-        workflow.perform(app, Action.SUBMIT, applicant)
-        workflow.perform(app, Action.APPROVE, security)
-        workflow.perform(app, Action.START_USE, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
+        workflow.perform(app, Step.APPROVE, security)
+        workflow.perform(app, Step.START_USE, applicant)
         type(app).objects.filter(pk=app.pk).update(review_due=due)
     w.far = make_application()  # in use, review a year away: nobody is told
-    for action, actor in ((Action.SUBMIT, applicant), (Action.APPROVE, security)):
+    for action, actor in ((Step.SUBMIT, applicant), (Step.APPROVE, security)):
         workflow.perform(w.far, action, actor)
-    workflow.perform(w.far, Action.START_USE, applicant)
+    workflow.perform(w.far, Step.START_USE, applicant)
     return w
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from cloudjudge.web.register import checklist, workflow
 from cloudjudge.web.register.models import Application, ItemStatus, Service, Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ def test_review_queue_and_actions(login, make_application, applicant, security, 
     app = make_application(
         confidentiality="3B", method="internet_pc", breakout_usage="", limited_external_sharing=True
     )
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     assert app.number in login(security).get(reverse("register:reviews")).content.decode()
     response = login(security).post(
         reverse("register:action", args=[app.pk]), {"action": "approve", "comment": "OK"}
@@ -174,7 +174,7 @@ def test_review_queue_and_actions(login, make_application, applicant, security, 
 
 def test_a_failed_guard_is_a_message_not_an_error(login, make_application, applicant, security):
     app = make_application(confidentiality="3A")
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     response = login(security).post(
         reverse("register:action", args=[app.pk]), {"action": "approve"}, follow=True
     )
@@ -216,7 +216,7 @@ def populate(make_application, applicant, security, n):
             row, applicant, status=ItemStatus.IN_PROGRESS, owner=security, due_date="2020-01-01"
         )
         if i % 2:
-            workflow.perform(app, Action.SUBMIT, applicant)
+            workflow.perform(app, Step.SUBMIT, applicant)
 
 
 def count_queries(client, url):
@@ -252,7 +252,7 @@ def test_register_filters_and_sorting(login, make_application, applicant, securi
     a = make_application(confidentiality="3C", method="lgwan_asp", breakout_usage="")
     b = make_application(confidentiality="3A")
     c = make_application(confidentiality="2", purpose="電子契約の締結")
-    workflow.perform(c, Action.SUBMIT, applicant)
+    workflow.perform(c, Step.SUBMIT, applicant)
     client = login(security)
 
     def numbers(query):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cloudjudge.web.register import workflow
 from cloudjudge.web.register.models import Application, Judgement, Service, Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +172,7 @@ def test_the_list_costs_the_same_queries_for_any_number_of_rows(
     few = count()
     for _ in range(4):
         app = make_application()
-        workflow.perform(app, Action.SUBMIT, applicant)
+        workflow.perform(app, Step.SUBMIT, applicant)
     assert count() == few
 
 
@@ -334,7 +334,7 @@ def test_invalid_changes_are_422(change, expected, api, applicant, make_applicat
 def test_the_department_may_change_a_draft_only(api, applicant, colleague, make_application):
     application = make_application()
     assert send(api(colleague), "patch", url(application), {"purpose": "同じ課"}).status_code == 200
-    workflow.perform(application, Action.SUBMIT, applicant)
+    workflow.perform(application, Step.SUBMIT, applicant)
     response = send(api(applicant), "patch", url(application), {"purpose": "提出後"})
     assert response.status_code == 403
     assert response.json()["code"] == "not_editable"

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.register import evidence, workflow
 from cloudjudge.web.register.models import ItemStatus
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -138,8 +138,8 @@ def test_who_may_work_the_checklist(api, make_user, applicant, make_application)
     for role in (Role.CISO, Role.AUDITOR, Role.ADMIN):
         response = patch(api(make_user(role)), path, {"note": role})
         assert response.status_code == 403, role
-    workflow.perform(application, Action.SUBMIT, applicant)
-    workflow.perform(application, Action.REJECT, make_user(Role.SECURITY), "対象外")
+    workflow.perform(application, Step.SUBMIT, applicant)
+    workflow.perform(application, Step.REJECT, make_user(Role.SECURITY), "対象外")
     response = patch(api(applicant), path, {"note": "却下後"})
     assert response.status_code == 403
 

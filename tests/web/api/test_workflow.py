@@ -10,7 +10,7 @@ import pytest
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.register import workflow
 from cloudjudge.web.register.models import Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def submitted(make_application, applicant):
     """An application that needs the CISO's approval, submitted."""
     application = make_application(**NEEDS_CISO)
     assert (application.verdict, application.needs_ciso_approval) == ("approval_required", True)
-    workflow.perform(application, Action.SUBMIT, applicant)
+    workflow.perform(application, Step.SUBMIT, applicant)
     return application
 
 
@@ -75,7 +75,7 @@ def test_nobody_approves_their_own_application(api, make_application, make_user)
     # Someone who applied, then became the CISO, still cannot approve their own.
     person = make_user(Role.APPLICANT)
     application = make_application(user=person)
-    workflow.perform(application, Action.SUBMIT, person)
+    workflow.perform(application, Step.SUBMIT, person)
     person.role = Role.CISO
     person.save()
     response = act(api(person), application, "approve")
@@ -92,7 +92,7 @@ def test_a_prohibited_verdict_cannot_be_approved(api, make_application, applican
         confidentiality="3A", my_number=True, method="internet_pc", breakout_usage=""
     )
     assert application.verdict == "prohibited"
-    workflow.perform(application, Action.SUBMIT, applicant)
+    workflow.perform(application, Step.SUBMIT, applicant)
     response = act(api(security), application, "approve")
     assert response.status_code == 409
     assert response.json()["code"] == "not_prohibited"

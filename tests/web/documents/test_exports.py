@@ -19,7 +19,7 @@ from cloudjudge.web.audit.models import AuditEntry
 from cloudjudge.web.documents import exports
 from cloudjudge.web.register import checklist, evidence, workflow
 from cloudjudge.web.register.models import ItemStatus
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_csv_honours_the_register_list_filters(login, make_application, applican
     a = make_application(confidentiality="3C", method="lgwan_asp", breakout_usage="")
     b = make_application(confidentiality="3A")
     c = make_application(confidentiality="2", purpose="電子契約の締結")
-    workflow.perform(c, Action.SUBMIT, applicant)
+    workflow.perform(c, Step.SUBMIT, applicant)
     client = login(security)
 
     def exported(query):
@@ -165,7 +165,7 @@ def test_export_queries_do_not_grow_with_rows(login, make_application, applicant
 def test_the_register_as_an_excel_workbook(login, make_application, applicant, security):
     a = make_application()
     b = make_application(confidentiality="3A")
-    workflow.perform(a, Action.SUBMIT, applicant)
+    workflow.perform(a, Step.SUBMIT, applicant)
     sheet, rows = workbook_rows(login(security).get(XLSX_URL + "?sort=number"))
     assert list(rows[0]) == HEADINGS
     assert numbers(rows) == [a.number, b.number]

@@ -15,7 +15,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from cloudjudge.web.audit.models import Action, AuditEntry
-from cloudjudge.web.questionnaires.models import AnswerProposal, Decision, QuestionnaireImport
+from cloudjudge.web.questionnaires.models import (
+    AnswerProposal,
+    ProposalDecision,
+    QuestionnaireImport,
+)
 from cloudjudge.web.register import applications, checklist
 from cloudjudge.web.register.models import ChecklistItem, ItemStatus
 
@@ -174,7 +178,9 @@ def test_round_trip_through_libreoffice(
     assert "根拠資料: 契約書 第 12 条" in exit3.note
     untouched = item(storage_app, "SEL-A2")
     assert (untouched.status, untouched.note) == (ItemStatus.TODO, "")
-    assert set(AnswerProposal.objects.values_list("decision", flat=True)) == {Decision.ACCEPTED}
+    assert set(AnswerProposal.objects.values_list("decision", flat=True)) == {
+        ProposalDecision.ACCEPTED
+    }
 
     # Accepting again changes nothing: the notes are appended once.
     login(security).post(
@@ -209,10 +215,10 @@ def test_accept_and_reject_per_row(login, security, storage_app):
 
     decisions = dict(imported.proposals.values_list("item_id", "decision"))
     assert decisions == {
-        "SEL-A1": Decision.PENDING,
-        "SEL-C2": Decision.ACCEPTED,
-        "S2-01": Decision.REJECTED,
-        "EXIT-3": Decision.PENDING,
+        "SEL-A1": ProposalDecision.PENDING,
+        "SEL-C2": ProposalDecision.ACCEPTED,
+        "S2-01": ProposalDecision.REJECTED,
+        "EXIT-3": ProposalDecision.PENDING,
     }
     assert item(storage_app, "SEL-C2").status == ItemStatus.IN_PROGRESS
     assert item(storage_app, "S2-01").note == ""
@@ -230,8 +236,8 @@ def test_a_new_import_supersedes_pending_answers(login, applicant, storage_app):
     upload(client, storage_app, fill(workbook, {"SEL-A1": ANSWERS["SEL-A1"]}))
     upload(client, storage_app, fill(workbook, {"SEL-A2": ("対応可", "", "")}))
     first, second = QuestionnaireImport.objects.order_by("pk")
-    assert first.proposals.get().decision == Decision.SUPERSEDED
-    assert second.proposals.get().decision == Decision.PENDING
+    assert first.proposals.get().decision == ProposalDecision.SUPERSEDED
+    assert second.proposals.get().decision == ProposalDecision.PENDING
 
 
 def test_answers_of_an_import_made_before_re_judging_cannot_be_applied(
@@ -250,7 +256,7 @@ def test_answers_of_an_import_made_before_re_judging_cannot_be_applied(
     response = login(security).post(review, {"decision": "accept_all"}, follow=True)
     assert "回答を取り込み直してください" in response.content.decode()
     assert snapshot(storage_app) == before
-    assert set(imported.proposals.values_list("decision", flat=True)) == {Decision.PENDING}
+    assert set(imported.proposals.values_list("decision", flat=True)) == {ProposalDecision.PENDING}
 
 
 def test_import_and_download_are_in_the_audit_trail(login, applicant, storage_app):
@@ -471,7 +477,7 @@ def test_the_auditor_reads_but_cannot_upload_or_decide(login, auditor, storage_a
     assert client.post(review, {"decision": "accept_all"}).status_code == 403
     assert QuestionnaireImport.objects.count() == 1
     assert snapshot(storage_app) == before
-    assert set(imported.proposals.values_list("decision", flat=True)) == {Decision.PENDING}
+    assert set(imported.proposals.values_list("decision", flat=True)) == {ProposalDecision.PENDING}
 
 
 def test_only_the_security_office_decides(login, applicant, colleague, ciso, storage_app, imported):
@@ -480,7 +486,7 @@ def test_only_the_security_office_decides(login, applicant, colleague, ciso, sto
         assert login(user).post(review, {"decision": "accept_all"}).status_code == 403
     page = login(applicant).get(review).content.decode()
     assert "これらの回答はセキュリティ担当が確認します。" in page
-    assert set(imported.proposals.values_list("decision", flat=True)) == {Decision.PENDING}
+    assert set(imported.proposals.values_list("decision", flat=True)) == {ProposalDecision.PENDING}
 
 
 def test_the_ciso_cannot_import(login, ciso, storage_app, imported):

@@ -53,9 +53,9 @@ def reviewed_app(storage_app, applicant, security, ciso):
             applicant,
             checklist_item=rows["SEL-A1"],
         )
-    workflow.perform(storage_app, workflow.Action.SUBMIT, applicant)
-    workflow.perform(storage_app, workflow.Action.APPROVE, security, "別紙1②の対策を確認した。")
-    workflow.perform(storage_app, workflow.Action.CISO_APPROVE, ciso)
+    workflow.perform(storage_app, workflow.Step.SUBMIT, applicant)
+    workflow.perform(storage_app, workflow.Step.APPROVE, security, "別紙1②の対策を確認した。")
+    workflow.perform(storage_app, workflow.Step.CISO_APPROVE, ciso)
     storage_app.refresh_from_db()
     return storage_app
 
@@ -130,7 +130,7 @@ def test_the_report_does_not_query_per_row(login, security, storage_app, applica
             applicant,
             checklist_item=row,
         )
-    workflow.perform(storage_app, workflow.Action.SUBMIT, applicant)
+    workflow.perform(storage_app, workflow.Step.SUBMIT, applicant)
     assert count() == few
 
 

@@ -434,7 +434,7 @@ def test_an_accepted_cp932_csv_is_served_with_its_charset(login, applicant, app)
 @pytest.mark.django_db
 def test_the_exit_certificate_goes_through_the_same_checks(login, applicant, security, app):
     from cloudjudge.web.register import workflow
-    from cloudjudge.web.register.workflow import Action as Step
+    from cloudjudge.web.register.workflow import Step
 
     for action, user in [
         (Step.SUBMIT, applicant),

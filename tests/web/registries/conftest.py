@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from cloudjudge.web.register import workflow
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 from cloudjudge.web.registries.importing import import_registry
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "registries"
@@ -80,12 +80,12 @@ def load(db, security):
 @pytest.fixture
 def put_in_use(ciso):
     def do(application, applicant, security):
-        workflow.perform(application, Action.SUBMIT, applicant)
-        workflow.perform(application, Action.APPROVE, security)
+        workflow.perform(application, Step.SUBMIT, applicant)
+        workflow.perform(application, Step.APPROVE, security)
         application.refresh_from_db()
         if application.needs_ciso_approval:
-            workflow.perform(application, Action.CISO_APPROVE, ciso)
-        workflow.perform(application, Action.START_USE, applicant)
+            workflow.perform(application, Step.CISO_APPROVE, ciso)
+        workflow.perform(application, Step.START_USE, applicant)
         application.refresh_from_db()
         assert application.status == "in_use"
         return application

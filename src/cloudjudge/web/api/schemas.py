@@ -28,7 +28,7 @@ from cloudjudge.web.register.models import (
     Verdict,
 )
 from cloudjudge.web.register.overview import SORTS
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 # The codes come from the register's choices (which are the engine's values),
 # so the API cannot drift from the UI.
@@ -37,7 +37,7 @@ StatusCode = Literal[tuple(Status.values)]
 VerdictCode = Literal[tuple(Verdict.values)]
 ItemStatusCode = Literal[tuple(ItemStatus.values)]
 ReviewActionCode = Literal[tuple(ReviewAction.values)]
-ActionCode = Literal[tuple(Action.values)]
+ActionCode = Literal[tuple(Step.values)]
 SortKey = Literal[tuple(key for name in SORTS for key in (name, f"-{name}"))]
 
 

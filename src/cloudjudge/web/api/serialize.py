@@ -18,7 +18,7 @@ from cloudjudge.web.register.models import (
     Review,
     Service,
 )
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 
 def user_ref(user: User | None) -> dict[str, Any] | None:
@@ -85,7 +85,7 @@ def application_detail(app: Application, user: User) -> dict[str, Any]:
     data["actions"] = [
         {
             "action": transition.action,
-            "label": str(Action(transition.action).label),
+            "label": str(Step(transition.action).label),
             "allowed": blocked is None,
             "blocked_reason": None if blocked is None else str(blocked),
         }

@@ -43,7 +43,7 @@ from cloudjudge.web.register.models import (
     StatusChange,
 )
 
-#: Lifecycle steps (``workflow.Action`` codes) as a record prints them: nouns,
+#: Lifecycle steps (``workflow.Step`` codes) as a record prints them: nouns,
 #: not the buttons' verbs.
 ACTION_LABELS: dict[str, str] = {
     "submit": "申請",

@@ -39,7 +39,11 @@ from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.documents import content as documents
-from cloudjudge.web.questionnaires.models import AnswerProposal, Decision, QuestionnaireImport
+from cloudjudge.web.questionnaires.models import (
+    AnswerProposal,
+    ProposalDecision,
+    QuestionnaireImport,
+)
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.evidence import safe_original_name
 from cloudjudge.web.register.models import Application, ItemStatus
@@ -140,8 +144,8 @@ def import_workbook(application: Application, upload: UploadedFile, actor) -> Qu
 
     now = timezone.now()
     superseded = AnswerProposal.objects.filter(
-        questionnaire__application=application, decision=Decision.PENDING
-    ).update(decision=Decision.SUPERSEDED, decided_at=now)
+        questionnaire__application=application, decision=ProposalDecision.PENDING
+    ).update(decision=ProposalDecision.SUPERSEDED, decided_at=now)
     answered = [a for a in answers if a.answered]
     imported = QuestionnaireImport(
         application=application,
@@ -216,7 +220,9 @@ def _lock(imported: QuestionnaireImport) -> Application:
 
 
 def _pending(imported: QuestionnaireImport, ids: Iterable[int] | None):
-    qs = imported.proposals.filter(decision=Decision.PENDING).select_related("checklist_item")
+    qs = imported.proposals.filter(decision=ProposalDecision.PENDING).select_related(
+        "checklist_item"
+    )
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return list(qs.order_by("row", "id"))
@@ -250,7 +256,7 @@ def accept(
                 else _appended(item.na_reason, reason)
             )
         checklist.update_item(item, actor, **changes)
-        proposal.decision = Decision.ACCEPTED
+        proposal.decision = ProposalDecision.ACCEPTED
         proposal.decided_by = actor
         proposal.decided_at = now
         proposal.save(update_fields=["decision", "decided_by", "decided_at"])
@@ -266,7 +272,7 @@ def reject(
     proposals = _pending(imported, ids)
     if proposals:
         AnswerProposal.objects.filter(pk__in=[p.pk for p in proposals]).update(
-            decision=Decision.REJECTED, decided_by=actor, decided_at=timezone.now()
+            decision=ProposalDecision.REJECTED, decided_by=actor, decided_at=timezone.now()
         )
         record(
             Action.UPDATE,

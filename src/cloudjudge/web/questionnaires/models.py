@@ -64,7 +64,7 @@ class QuestionnaireImport(models.Model):
         return f"{self.original_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
 
 
-class Decision(models.TextChoices):
+class ProposalDecision(models.TextChoices):
     PENDING = "pending", _("Awaiting review")
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
@@ -101,8 +101,8 @@ class AnswerProposal(models.Model):
     decision = models.CharField(
         _("review decision"),
         max_length=16,
-        choices=Decision.choices,
-        default=Decision.PENDING,
+        choices=ProposalDecision.choices,
+        default=ProposalDecision.PENDING,
         db_index=True,
     )
     decided_by = models.ForeignKey(
@@ -130,4 +130,4 @@ class AnswerProposal(models.Model):
 
     @property
     def pending(self) -> bool:
-        return self.decision == Decision.PENDING
+        return self.decision == ProposalDecision.PENDING

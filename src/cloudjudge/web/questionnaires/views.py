@@ -26,7 +26,7 @@ from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.documents.views import XLSX_TYPE
 from cloudjudge.web.questionnaires import importing
 from cloudjudge.web.questionnaires.forms import DecisionForm, QuestionnaireUploadForm
-from cloudjudge.web.questionnaires.models import Decision, QuestionnaireImport
+from cloudjudge.web.questionnaires.models import ProposalDecision, QuestionnaireImport
 from cloudjudge.web.register import permissions
 from cloudjudge.web.register.models import Application
 
@@ -80,7 +80,7 @@ def import_workbook(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = QuestionnaireUploadForm()
     imports = application.questionnaire_imports.select_related("uploaded_by").annotate(
-        pending=Count("proposals", filter=Q(proposals__decision=Decision.PENDING))
+        pending=Count("proposals", filter=Q(proposals__decision=ProposalDecision.PENDING))
     )
     return render(
         request,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from cloudjudge.web.accounts.models import Department, Role, User
 from cloudjudge.web.register import applications, checklist, evidence, workflow
 from cloudjudge.web.register.models import Application, ItemStatus, Service, Status
-from cloudjudge.web.register.workflow import Action
+from cloudjudge.web.register.workflow import Step
 
 DEPARTMENTS = [
     ("ict", "総務局 ICT イノベーション推進室"),
@@ -398,21 +398,21 @@ def _advance(app: Application, spec: DemoApplication, users: dict[str, User]) ->
     stage = spec.stage
     if stage == Status.DRAFT:
         return
-    workflow.perform(app, Action.SUBMIT, applicant)
+    workflow.perform(app, Step.SUBMIT, applicant)
     if stage == Status.SUBMITTED:
         return
     if stage == Status.RETURNED:
-        workflow.perform(app, Action.RETURN, security, spec.comment)
+        workflow.perform(app, Step.RETURN, security, spec.comment)
         return
     if stage == Status.REJECTED:
-        workflow.perform(app, Action.REJECT, security, spec.comment)
+        workflow.perform(app, Step.REJECT, security, spec.comment)
         return
-    workflow.perform(app, Action.APPROVE, security, "選定条件・対策を確認しました。")
+    workflow.perform(app, Step.APPROVE, security, "選定条件・対策を確認しました。")
     if app.needs_ciso_approval:
-        workflow.perform(app, Action.CISO_APPROVE, ciso, "リスク対応を確認し、承認します。")
+        workflow.perform(app, Step.CISO_APPROVE, ciso, "リスク対応を確認し、承認します。")
     if stage == Status.APPROVED:
         return
-    workflow.perform(app, Action.START_USE, applicant)
+    workflow.perform(app, Step.START_USE, applicant)
     if spec.review_in_days is not None:
         due = timezone.localdate() + datetime.timedelta(days=spec.review_in_days)
         Application.objects.filter(pk=app.pk).update(review_due=due)
@@ -422,7 +422,7 @@ def _advance(app: Application, spec: DemoApplication, users: dict[str, User]) ->
         return
     if stage == Status.IN_USE:
         return
-    workflow.perform(app, Action.BEGIN_EXIT, applicant)
+    workflow.perform(app, Step.BEGIN_EXIT, applicant)
     workflow.complete_exit_step(app, "EXIT-1", applicant, "CSV でデータを出力し、後継へ移行。")
     if stage == Status.ENDING:
         return
@@ -434,7 +434,7 @@ def _advance(app: Application, spec: DemoApplication, users: dict[str, User]) ->
     evidence.store(app, certificate, applicant, exit_step="EXIT-2")
     workflow.complete_exit_step(app, "EXIT-2", applicant, "事業者から消去証明書を受領。")
     workflow.complete_exit_step(app, "EXIT-3", applicant, "機器の物理破壊を確認。")
-    workflow.perform(app, Action.END, applicant)
+    workflow.perform(app, Step.END, applicant)
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from django.db import transaction
 import cloudjudge
 from cloudjudge.engine import RequestError
 from cloudjudge.web.register import checklist
-from cloudjudge.web.register.models import Application, Judgement, Service, Verdict
+from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries.listings import EffectiveListings, effective_listings
 
 
@@ -132,7 +132,3 @@ def judge_application(application: Application, actor=None) -> Judgement:
     )
     checklist.sync(application, decision["required"], actor=actor)
     return judgement
-
-
-def is_prohibited(application: Application) -> bool:
-    return application.verdict == Verdict.PROHIBITED

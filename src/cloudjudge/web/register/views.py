@@ -165,7 +165,7 @@ def _save(request: HttpRequest, editor: ApplicationEditor) -> HttpResponse:
     application = editor.save(request.user)
     if request.POST.get("submit"):
         try:
-            workflow.perform(application, workflow.Action.SUBMIT, request.user)
+            workflow.perform(application, workflow.Step.SUBMIT, request.user)
             messages.success(request, _("The application was submitted for review."))
         except workflow.WorkflowError as exc:
             messages.error(request, exc.message)
@@ -252,7 +252,7 @@ def application_action(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("%(action)s: done.") % {"action": workflow.Action(form.cleaned_data["action"]).label},
+            _("%(action)s: done.") % {"action": workflow.Step(form.cleaned_data["action"]).label},
         )
     return redirect("register:detail", pk=application.pk)
 

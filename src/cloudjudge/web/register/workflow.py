@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.accounts.models import Role, User
-from cloudjudge.web.audit.models import Action as AuditAction
+from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record, snapshot
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.models import (
@@ -62,7 +62,7 @@ class GuardFailed(WorkflowError):
     """Allowed in principle, but the application's state forbids it now."""
 
 
-class Action(models.TextChoices):
+class Step(models.TextChoices):
     SUBMIT = "submit", _("Submit")
     APPROVE = "approve", _("Approve")
     CISO_APPROVE = "ciso_approve", _("CISO approval")
@@ -138,7 +138,7 @@ class Transition:
 
     @property
     def label(self) -> str:
-        return Action(self.action).label
+        return Step(self.action).label
 
 
 def review_interval() -> datetime.timedelta:
@@ -194,7 +194,7 @@ TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
         Transition(
-            Action.SUBMIT,
+            Step.SUBMIT,
             frozenset({Status.DRAFT, Status.RETURNED}),
             Status.SUBMITTED,
             DEPARTMENT,
@@ -202,7 +202,7 @@ TRANSITIONS: dict[str, Transition] = {
             apply=_on_submit,
         ),
         Transition(
-            Action.APPROVE,
+            Step.APPROVE,
             frozenset({Status.SUBMITTED}),
             Status.APPROVED,
             REVIEWERS,
@@ -212,7 +212,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             # After the security office's approval; from 申請中 the CISO just approves.
-            Action.CISO_APPROVE,
+            Step.CISO_APPROVE,
             frozenset({Status.APPROVED}),
             Status.APPROVED,
             frozenset({Role.CISO}),
@@ -221,7 +221,7 @@ TRANSITIONS: dict[str, Transition] = {
             apply=_on_ciso_approve,
         ),
         Transition(
-            Action.RETURN,
+            Step.RETURN,
             frozenset({Status.SUBMITTED, Status.APPROVED}),
             Status.RETURNED,
             REVIEWERS,
@@ -229,7 +229,7 @@ TRANSITIONS: dict[str, Transition] = {
             review=ReviewAction.RETURN,
         ),
         Transition(
-            Action.REJECT,
+            Step.REJECT,
             frozenset({Status.SUBMITTED, Status.APPROVED}),
             Status.REJECTED,
             REVIEWERS,
@@ -238,7 +238,7 @@ TRANSITIONS: dict[str, Transition] = {
             danger=True,
         ),
         Transition(
-            Action.START_USE,
+            Step.START_USE,
             frozenset({Status.APPROVED}),
             Status.IN_USE,
             OPERATORS,
@@ -246,27 +246,27 @@ TRANSITIONS: dict[str, Transition] = {
             apply=_on_start_use,
         ),
         Transition(
-            Action.MARK_REVIEW_DUE,
+            Step.MARK_REVIEW_DUE,
             frozenset({Status.IN_USE}),
             Status.REVIEW_DUE,
             frozenset(),  # the system, when the date comes (mark_reviews_due)
         ),
         Transition(
-            Action.REVIEW_DONE,
+            Step.REVIEW_DONE,
             IN_SERVICE,
             Status.IN_USE,
             OPERATORS,
             apply=_on_review_done,
         ),
         Transition(
-            Action.BEGIN_EXIT,
+            Step.BEGIN_EXIT,
             IN_SERVICE,
             Status.ENDING,
             OPERATORS,
             apply=_on_begin_exit,
         ),
         Transition(
-            Action.END,
+            Step.END,
             frozenset({Status.ENDING}),
             Status.ENDED,
             OPERATORS,
@@ -364,7 +364,7 @@ def _record(
             comment=comment,
         )
     record(
-        AuditAction.APPROVAL if transition.review in _APPROVALS else AuditAction.STATE_CHANGE,
+        Action.APPROVAL if transition.review in _APPROVALS else Action.STATE_CHANGE,
         actor=actor,
         obj=application,
         before={"status": before},
@@ -397,7 +397,7 @@ def mark_reviews_due(today: datetime.date | None = None) -> int:
     """Move applications in use whose review date has come to 見直し期限.
     Run daily (the reminders command calls it); returns how many moved."""
     today = today or timezone.localdate()
-    transition = TRANSITIONS[Action.MARK_REVIEW_DUE]
+    transition = TRANSITIONS[Step.MARK_REVIEW_DUE]
     moved = 0
     due = Application.objects.filter(status=Status.IN_USE, review_due__lte=today)
     for application in due.iterator():
@@ -445,7 +445,7 @@ def complete_exit_step(
     exit_step.note = (note or "").strip()
     exit_step.save()
     record(
-        AuditAction.UPDATE,
+        Action.UPDATE,
         actor=actor,
         obj=exit_step,
         after=snapshot(exit_step, ("done_at", "done_by", "note")),

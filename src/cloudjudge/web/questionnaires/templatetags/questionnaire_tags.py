@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from cloudjudge.documents.models import QUESTIONNAIRE_GROUPS
 from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.questionnaires import importing
-from cloudjudge.web.questionnaires.models import Decision
+from cloudjudge.web.questionnaires.models import ProposalDecision
 
 register = template.Library()
 
@@ -28,7 +28,7 @@ def documents_context(context, application) -> dict:
     )
     imports = list(
         application.questionnaire_imports.select_related("uploaded_by").annotate(
-            pending=Count("proposals", filter=Q(proposals__decision=Decision.PENDING))
+            pending=Count("proposals", filter=Q(proposals__decision=ProposalDecision.PENDING))
         )[: RECENT + 1]
     )
     return {
