@@ -46,7 +46,7 @@ VALIDITY_MONTHS = 16
 #: Default look-ahead, in days, for "will expire soon".
 DEFAULT_DAYS_AHEAD = 90
 
-Status = Literal[
+ListingStatus = Literal[
     "valid",
     "expiring",
     "renewal_pending",
@@ -101,7 +101,9 @@ def expiry_date(entry: RegistryEntry) -> date | None:
     return expiry_from_audit_end(entry.audit_period_end)
 
 
-def status_on(entry: RegistryEntry, day: date, *, days_ahead: int = DEFAULT_DAYS_AHEAD) -> Status:
+def status_on(
+    entry: RegistryEntry, day: date, *, days_ahead: int = DEFAULT_DAYS_AHEAD
+) -> ListingStatus:
     """What the entry means on ``day``.
 
     * ``withdrawn`` — withdrawn or cancelled; never a listing, whatever the day.
