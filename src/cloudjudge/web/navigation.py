@@ -1,4 +1,5 @@
-"""The navigation, by role, for ``base.html``."""
+"""The site's navigation, by role, for ``base.html``: every app's pages, so it
+lives above the apps (a context processor in settings)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _

@@ -162,7 +162,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cloudjudge.web.register.context_processors.navigation",
+                "cloudjudge.web.navigation.navigation",
             ],
         },
     },

@@ -36,8 +36,6 @@ from cloudjudge.web.register.forms import (
     RegisterFilterForm,
 )
 from cloudjudge.web.register.models import Application, ExitStepCode
-from cloudjudge.web.registries import permissions as registry_permissions
-from cloudjudge.web.registries.checking import registry_alerts
 
 PAGE_SIZE = 25
 
@@ -59,8 +57,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "board": board,
             "is_reviewer": permissions.can_review(request.user),
-            "registry_alerts": registry_alerts(applications),
-            "registry_can_view": registry_permissions.can_view(request.user),
         },
     )
 

@@ -1,13 +1,18 @@
 """``{% listing_check application %}`` shows, on an application's page, what
 the registry said about its service's listings when it was last judged
-(``{% listing_check application judgement %}`` for one judgement)."""
+(``{% listing_check application judgement %}`` for one judgement);
+``{% dashboard_alerts as registry_alerts %}`` gives the dashboard its registry
+alerts. The register's pages load these tags, so the register app itself
+never imports the registries app for its screens."""
 
 from __future__ import annotations
 
 from django import template
 
 from cloudjudge.registries import KIND_LABELS
+from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.registries import permissions
+from cloudjudge.web.registries.checking import DashboardAlerts, registry_alerts
 from cloudjudge.web.registries.models import ListingCheck
 
 register = template.Library()
@@ -36,3 +41,15 @@ def listing_check(context, application, judgement=None):
         "service_link": permissions.can_view(user),
         "service_id": application.service_id,
     }
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_alerts(context) -> DashboardAlerts:
+    """The registry alerts among the applications the signed-in user may see."""
+    user = context["request"].user
+    return registry_alerts(register_permissions.visible_applications(user))
+
+
+@register.filter
+def can_view_registries(user) -> bool:
+    return permissions.can_view(user)
