@@ -88,7 +88,8 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, add_help=False, **kwargs)
+        kwargs["add_help"] = False  # ours is added below, with Japanese help
+        super().__init__(*args, **kwargs)
         self._positionals.title = "引数"
         self._optionals.title = "オプション"
         if add_help:
@@ -139,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _subparser(commands: Any, name: str, summary: str, description: str = "", **kwargs: Any):
+def _subparser(commands: Any, name: str, summary: str, description: str = "", **kwargs: Any) -> Any:
     return commands.add_parser(
         name,
         help=summary,
@@ -430,7 +431,8 @@ def _judge_jsonl(name: str) -> int:
 
 
 def _item_json(item: Any) -> dict[str, Any]:
-    return item.model_dump(mode="json")
+    dumped: dict[str, Any] = item.model_dump(mode="json")
+    return dumped
 
 
 def _catalog_json(catalog: Catalog) -> dict[str, str]:
@@ -565,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parse_args(sys.argv[1:] if argv is None else argv)
         except SystemExit as exc:  # --help, --version, usage errors
             return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
-        status = args.run(args)
+        status: int = args.run(args)
         sys.stdout.flush()
         return status
     except InputError as exc:

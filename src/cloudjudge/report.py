@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from cloudjudge.catalog import Catalog
 from cloudjudge.catalog.schema import Clause, Item
@@ -223,7 +223,7 @@ def format_decision(
         add(f"  [{effect}] {finding['clause']}")
         out += wrap(finding["message"], width, "      ")
 
-    required = decision["required"]
+    required = cast("list[dict[str, Any]]", decision["required"])
     add("")
     add(f"必要な対策（{len(required)} 件）")
     if not required:

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def _allowed(ctx: dict[str, Any] | None) -> str:
-    expected = (ctx or {}).get("expected", "")
+    expected = str((ctx or {}).get("expected", ""))
     return expected.replace("'", "").replace(" or ", ", ")
 
 

@@ -251,14 +251,14 @@ def _page_setup(ws: Worksheet, *, header: str) -> None:
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[union-attr]  # always made
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.7
-    ws.oddHeader.center.text = header
-    ws.oddHeader.center.size = 9
-    ws.oddFooter.center.text = "&P / &N"
-    ws.oddFooter.center.size = 9
+    ws.oddHeader.center.text = header  # type: ignore[union-attr]
+    ws.oddHeader.center.size = 9  # type: ignore[union-attr]
+    ws.oddFooter.center.text = "&P / &N"  # type: ignore[union-attr]
+    ws.oddFooter.center.size = 9  # type: ignore[union-attr]
 
 
 def _protect(ws: Worksheet) -> None:
@@ -330,7 +330,7 @@ def _cover(
     _protect(ws)
 
 
-def _answers(ws: Worksheet, app: QuestionnaireRequest, catalog: Catalog, items: list[Item]):
+def _answers(ws: Worksheet, app: QuestionnaireRequest, catalog: Catalog, items: list[Item]) -> None:
     font = Font(name=_FONT, size=_SIZE)
     for letter, header, width in COLUMNS:
         ws.column_dimensions[letter].width = width
@@ -408,7 +408,7 @@ def build_questionnaire(app: QuestionnaireRequest, catalog: Catalog | None = Non
     items = _items(app, catalog)
     code = _expected_code(app)
     wb = Workbook()
-    cover = wb.active
+    cover: Worksheet = wb.active  # type: ignore[assignment]  # a new workbook has one sheet
     cover.title = COVER_SHEET
     _cover(cover, app, catalog, code, len(items))
     _answers(wb.create_sheet(ANSWER_SHEET), app, catalog, items)
@@ -459,7 +459,7 @@ def _unreadable(message: str) -> QuestionnaireError:
     return QuestionnaireError([QuestionnaireProblem("", None, None, message)])
 
 
-def _open(data: bytes):
+def _open(data: bytes) -> Workbook:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             unpacked = sum(info.file_size for info in package.infolist())
@@ -487,7 +487,7 @@ class _Identity:
     code_at: tuple[int, str]
 
 
-def _identities(wb) -> list[_Identity]:
+def _identities(wb: Workbook) -> list[_Identity]:
     """Every copy of the identity the workbook still holds."""
     found = []
     if IDENTITY_SHEET in wb.sheetnames:
@@ -521,7 +521,9 @@ def _identities(wb) -> list[_Identity]:
     return found
 
 
-def _check_identity(wb, app: QuestionnaireRequest) -> tuple[list[QuestionnaireProblem], bool]:
+def _check_identity(
+    wb: Workbook, app: QuestionnaireRequest
+) -> tuple[list[QuestionnaireProblem], bool]:
     """Problems with the workbook's identity, and whether they stop the import
     before its rows are read (another application's workbook, or none of ours)."""
     identities = _identities(wb)

@@ -110,8 +110,8 @@ def _datetime(value: datetime | None) -> str:
     return value.strftime("%Y/%m/%d %H:%M") if value else "―"
 
 
-def _grid(header_rows: int = 1, extra: Sequence[tuple] = ()) -> TableStyle:
-    commands: list[tuple] = [
+def _grid(header_rows: int = 1, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
+    commands: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -141,7 +141,7 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's own page reset
 
         def save(self) -> None:
             total = len(self._pages)
@@ -152,7 +152,7 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
             super().save()
 
         def _footer(self, total: int) -> None:
-            width, _ = self._pagesize
+            width, _ = self._pagesize  # type: ignore[attr-defined]
             margin = 15 * mm
             self.saveState()
             self.setStrokeColor(_GRID)
@@ -164,13 +164,15 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
             self.drawRightString(width - margin, 9 * mm, right)
             self.setFont(GOTHIC, 9)
             self.setFillColor(colors.black)
-            self.drawCentredString(width / 2, 9 * mm, f"{self._pageNumber} / {total}")
+            self.drawCentredString(width / 2, 9 * mm, f"{self._pageNumber} / {total}")  # type: ignore[attr-defined]
             self.restoreState()
 
     return _FooterCanvas
 
 
-def _document(out: io.BytesIO, pagesize: tuple[float, float], title: str, subject: str):
+def _document(
+    out: io.BytesIO, pagesize: tuple[float, float], title: str, subject: str
+) -> SimpleDocTemplate:
     return SimpleDocTemplate(
         out,
         pagesize=pagesize,
@@ -288,7 +290,7 @@ def _measures(summary: ApplicationSummary) -> Table | Paragraph:
         return _p("必要な対策はありません。", BODY)
     head = ["ID", "条項", "対策", "状況", "担当", "期限", "証跡"]
     rows: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
-    extra: list[tuple] = []
+    extra: list[tuple[Any, ...]] = []
     group = None
     for code, row, entry in measures:
         if code != group:
@@ -429,7 +431,7 @@ def register_report_pdf(
         "見直し期限",
     ]
     data: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
-    extra: list[tuple] = []
+    extra: list[tuple[Any, ...]] = []
     for n, row in enumerate(rows, start=1):
         service = row.service_name + (f"\n（{row.provider}）" if row.provider else "")
         late = bool(row.review_due and row.review_due < today)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from cloudjudge.validation import japanese_message
 
@@ -31,7 +31,7 @@ class RequestError(ValueError):
         return [{"path": e.path, "message": e.message} for e in self.errors]
 
 
-def _path(err: dict[str, Any]) -> str:
+def _path(err: ErrorDetails) -> str:
     loc = [str(part) for part in err["loc"]]
     if err["type"] == "breakout_usage_required":
         loc.append("breakout_usage")

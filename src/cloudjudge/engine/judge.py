@@ -108,7 +108,7 @@ class Judge:
         self._outcomes = tuple(outcomes)
         self._version_json = _to_json(catalog.label)
 
-    def _evaluate(self, request: Request) -> tuple[list[_Outcome], list[str], Verdict, list]:
+    def _evaluate(self, request: Request) -> tuple[list[_Outcome], list[str], Verdict, list[Any]]:
         values = request.fact_values()
         fired = [
             outcome

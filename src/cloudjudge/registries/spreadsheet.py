@@ -347,7 +347,9 @@ class _RowReader:
             )
         return problems
 
-    def read(self, rownum: int, values: Sequence[object]) -> tuple[RegistryEntry | None, list]:
+    def read(
+        self, rownum: int, values: Sequence[object]
+    ) -> tuple[RegistryEntry | None, list[Problem]]:
         """The row's entry, or ``None`` and the row's problems."""
         problems: list[Problem] = []
 
@@ -496,14 +498,16 @@ def _read_table(
     if best is None:
         raise RegistryImportError([_no_header(kind, first_sheet)])
     sheet, header = best
-    rows = ((n, r) for n, r in enumerate(reopen(sheet), start=1) if n > header.data_index)
-    entries, problems = _entries_from_rows(rows, header, kind, sheet)
+    numbered = ((n, r) for n, r in enumerate(reopen(sheet), start=1) if n > header.data_index)
+    entries, problems = _entries_from_rows(numbered, header, kind, sheet)
     if problems:
         raise RegistryImportError(problems)
     return sheet, header, entries
 
 
-def _read_xlsx(data: bytes, kind: RegistryKind, name: str) -> tuple[str, _Header, list]:
+def _read_xlsx(
+    data: bytes, kind: RegistryKind, name: str
+) -> tuple[str, _Header, list[RegistryEntry]]:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl ships with the project
@@ -524,7 +528,7 @@ def _read_xlsx(data: bytes, kind: RegistryKind, name: str) -> tuple[str, _Header
         workbook.close()
 
 
-def _read_csv(text: str, kind: RegistryKind, name: str) -> tuple[str, _Header, list]:
+def _read_csv(text: str, kind: RegistryKind, name: str) -> tuple[str, _Header, list[RegistryEntry]]:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     try:

@@ -7,9 +7,13 @@ import io
 import os
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudjudge.registries.columns import Column, columns_for
 from cloudjudge.registries.entries import KIND_LABELS, KINDS, RegistryKind
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: The columns the template has, per kind, in order (alternatives such as
 #: 監査対象期間 as a range or 状態 are accepted on import but not offered).
@@ -106,14 +110,14 @@ def template_bytes(kind: RegistryKind) -> bytes:
     example = EXAMPLES[kind]
 
     wb = Workbook()
-    ws = wb.active
+    ws: Worksheet = wb.active  # type: ignore[assignment]  # a new workbook has one sheet
     ws.title = f"{KIND_LABELS[kind]}登録簿"
     for j, column in enumerate(columns, start=1):
         head = ws.cell(row=1, column=j, value=column.heading)
         head.font = bold
         if kind in column.required or column.field == "audit_period_end":
             head.fill = required_fill
-        cell = ws.cell(row=2, column=j, value=example.get(column.field, ""))
+        cell = ws.cell(row=2, column=j, value=example.get(column.field, ""))  # type: ignore[call-overload]
         if isinstance(cell.value, date):
             cell.number_format = "yyyy/m/d"
         letter = head.column_letter
