@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint lock bench clean
+.PHONY: setup run test test-fast lint lock bench clean
 
 setup: $(STAMP)
 
@@ -22,15 +22,33 @@ run: setup
 	CLOUDJUDGE_DEBUG=1 $(BIN)/cloudjudge serve
 
 # The whole suite on SQLite, then everything that touches the database again
-# on a real local PostgreSQL server that this target starts itself.
-test: setup lint
-	scripts/test-deps
-	$(BIN)/python -m pytest
-	DATABASE_URL="$$(scripts/postgres-test-server start)" $(BIN)/python -m pytest tests/web -m "not e2e"
+# on a real local PostgreSQL server that this target starts itself; the total
+# time is printed at the end, pass or fail.
+test: setup
+	@start=$$(date +%s); status=0; \
+	{ scripts/test-deps && \
+	  $(MAKE) --no-print-directory lint && \
+	  $(BIN)/python -m pytest --durations=15 && \
+	  DATABASE_URL="$$(scripts/postgres-test-server start)" \
+	    $(BIN)/python -m pytest tests/web -m "not e2e" --durations=15; } || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s in all"; exit $$status
 
+# The fast loop: the pure core's tests (catalog, engine, registries, documents,
+# the terminal report and the CLI in-process); no database, under a minute.
+FAST_TESTS := tests/catalog tests/engine tests/registries tests/documents \
+	tests/test_report.py tests/test_labels.py tests/test_cli.py
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(FAST_TESTS)
+
+# ruff, the layer contracts (pyproject.toml [tool.importlinter]), mypy against
+# its shrinking baseline, and the compiled translations; .pre-commit-config.yaml
+# runs the same.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/mypy-baseline
+	scripts/check-translations
 
 # Re-pin after changing pyproject.toml dependencies.
 lock: setup

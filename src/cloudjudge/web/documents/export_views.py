@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.documents import exports
+from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application
@@ -31,7 +32,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 500
 
 
-def filtered_register(request: HttpRequest) -> QuerySet[Application]:
+def filtered_register(request: AuthenticatedRequest) -> QuerySet[Application]:
     """The register list's rows for this user and this querystring (all pages)."""
     return RegisterFilterForm.for_user(request.user, request.GET).visible_to(request.user)
 
@@ -46,7 +47,7 @@ def with_progress(applications: QuerySet[Application], size: int = BATCH) -> Ite
 
 
 def _download(
-    request: HttpRequest, response: HttpResponse, names: tuple[str, str], **extra: object
+    request: AuthenticatedRequest, response: HttpResponse, names: tuple[str, str], **extra: object
 ) -> HttpResponse:
     """The file as an attachment, and its export in the audit trail (別紙1① No.6)."""
     record(
@@ -60,12 +61,12 @@ def _download(
     return response
 
 
-def _register_rows(request: HttpRequest) -> Iterable[list[exports.Value]]:
+def _register_rows(request: AuthenticatedRequest) -> Iterable[list[exports.Value]]:
     return exports.register_rows(with_progress(filtered_register(request)))
 
 
 @require_GET
-def register_csv(request: HttpRequest) -> StreamingHttpResponse:
+def register_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
     """The register as CSV, streamed: the first bytes leave before the last row is read."""
     body = exports.iter_csv(exports.REGISTER_COLUMNS, _register_rows(request))
     response = StreamingHttpResponse(body, content_type=CSV_TYPE)
@@ -74,7 +75,7 @@ def register_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def register_xlsx(request: HttpRequest) -> HttpResponse:
+def register_xlsx(request: AuthenticatedRequest) -> HttpResponse:
     content = exports.xlsx_bytes(
         exports.REGISTER_COLUMNS, _register_rows(request), sheet_title="クラウドサービス台帳"
     )
@@ -84,7 +85,7 @@ def register_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def checklist_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def checklist_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The checklist the latest judgement requires, with owners, due dates and evidence names."""
     application = get_object_or_404(permissions.visible_applications(request.user), pk=pk)
     items = (

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -33,6 +33,7 @@ from cloudjudge.web.audit.trail import record
 from cloudjudge.web.documents import content as documents
 from cloudjudge.web.documents import exports
 from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
+from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import permissions
 from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application
@@ -44,12 +45,12 @@ PDF_TYPE = "application/pdf"
 PROCUREMENT_FORMATS = {"docx": DOCX_TYPE, "md": MARKDOWN_TYPE}
 
 
-def _application(request: HttpRequest, pk: int) -> Application:
+def _application(request: AuthenticatedRequest, pk: int) -> Application:
     return permissions.visible_application(request.user, pk, "latest_judgement")
 
 
 def _attachment(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     content: bytes | str,
     content_type: str,
     names: tuple[str, str],
@@ -73,7 +74,9 @@ def _attachment(
     return response
 
 
-def _unavailable(request: HttpRequest, application: Application, message: str) -> HttpResponse:
+def _unavailable(
+    request: AuthenticatedRequest, application: Application, message: str
+) -> HttpResponse:
     messages.error(request, message)
     return redirect("register:detail", pk=application.pk)
 
@@ -82,7 +85,7 @@ def _unavailable(request: HttpRequest, application: Application, message: str) -
 
 
 @require_GET
-def questionnaire_download(request: HttpRequest, pk: int) -> HttpResponse:
+def questionnaire_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The vendor questionnaire (.xlsx) of the latest judgement, due on ``?due=``."""
     application = _application(request, pk)
     form = QuestionnaireDownloadForm(request.GET or None)
@@ -132,7 +135,7 @@ def _procurement(catalog, decision, fmt: str) -> bytes:
 
 
 @require_GET
-def application_procurement(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def application_procurement(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
     """The procurement section with the 別紙1 measures the application's judgement requires."""
     content_type = _format(fmt)
     application = _application(request, pk)
@@ -152,7 +155,7 @@ def application_procurement(request: HttpRequest, pk: int, fmt: str) -> HttpResp
 
 
 @require_GET
-def catalog_procurement(request: HttpRequest, fmt: str) -> HttpResponse:
+def catalog_procurement(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     """The procurement section for any service: every measure of 別紙1 ① and ②."""
     content_type = _format(fmt)
     return _attachment(
@@ -168,7 +171,7 @@ def catalog_procurement(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_GET
-def application_report(request: HttpRequest, pk: int) -> HttpResponse:
+def application_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The judgement report (PDF) of one application."""
     try:
         application = documents.report_application(
@@ -190,13 +193,13 @@ def application_report(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _register(request: HttpRequest) -> QuerySet[Application]:
+def _register(request: AuthenticatedRequest) -> QuerySet[Application]:
     """The register list page's rows for this user and this querystring (all pages)."""
     return RegisterFilterForm.for_user(request.user, request.GET).visible_to(request.user)
 
 
 @require_GET
-def register_report(request: HttpRequest) -> HttpResponse:
+def register_report(request: AuthenticatedRequest) -> HttpResponse:
     """The register report (PDF) for the yearly review: the list page's rows, all pages."""
     rows = list(documents.register_rows(_register(request)))
     generated = timezone.localtime()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,6 +24,7 @@ from cloudjudge.web.documents import content as documents
 from cloudjudge.web.documents import exports
 from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.documents.views import XLSX_TYPE
+from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.questionnaires import importing
 from cloudjudge.web.questionnaires.forms import DecisionForm, QuestionnaireUploadForm
 from cloudjudge.web.questionnaires.models import ProposalDecision, QuestionnaireImport
@@ -46,7 +47,7 @@ def _problem_row(problem: QuestionnaireProblem) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-def import_workbook(request: HttpRequest, pk: int) -> HttpResponse:
+def import_workbook(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Upload a filled questionnaire: its proposals on success, every problem otherwise."""
     application = permissions.visible_application(request.user, pk, "latest_judgement")
     allowed = importing.can_import(request.user, application)
@@ -106,7 +107,7 @@ def _import(application: Application, imp: int) -> QuestionnaireImport:
 
 
 @require_http_methods(["GET", "POST"])
-def review(request: HttpRequest, pk: int, imp: int) -> HttpResponse:
+def review(request: AuthenticatedRequest, pk: int, imp: int) -> HttpResponse:
     """The proposals of one import; the security office accepts or rejects them."""
     application = permissions.visible_application(request.user, pk, "latest_judgement")
     imported = _import(application, imp)
@@ -160,7 +161,7 @@ def review(request: HttpRequest, pk: int, imp: int) -> HttpResponse:
 
 
 @require_GET
-def workbook(request: HttpRequest, pk: int, imp: int) -> FileResponse:
+def workbook(request: AuthenticatedRequest, pk: int, imp: int) -> FileResponse:
     """The workbook as the vendor returned it (an attachment, like evidence)."""
     application = permissions.visible_application(request.user, pk, "latest_judgement")
     imported = _import(application, imp)

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from cloudjudge.catalog import default_catalog
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.files import uploads
+from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import (
     checklist,
     evidence,
@@ -40,7 +41,7 @@ from cloudjudge.web.register.models import Application, ExitStepCode
 PAGE_SIZE = 25
 
 
-def _application(request: HttpRequest, pk: int, *related: str) -> Application:
+def _application(request: AuthenticatedRequest, pk: int, *related: str) -> Application:
     return permissions.visible_application(request.user, pk, *related)
 
 
@@ -48,7 +49,7 @@ def _application(request: HttpRequest, pk: int, *related: str) -> Application:
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     applications = permissions.visible_applications(request.user)
     board = overview.dashboard(request.user, applications)
     return render(
@@ -75,7 +76,7 @@ LIST_COLUMNS = [
 
 
 @require_GET
-def register_list(request: HttpRequest) -> HttpResponse:
+def register_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = RegisterFilterForm.for_user(user, request.GET)
     results = form.visible_to(user)
@@ -102,7 +103,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     if not permissions.can_review(request.user):
         raise PermissionDenied
     applications = overview.awaiting_review(
@@ -120,7 +121,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def catalog(request: HttpRequest) -> HttpResponse:
+def catalog(request: AuthenticatedRequest) -> HttpResponse:
     cat = default_catalog()
     groups: dict[str, list] = {}
     for item in cat.items:
@@ -136,7 +137,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, editor: ApplicationEditor, application: Application | None
+    request: AuthenticatedRequest, editor: ApplicationEditor, application: Application | None
 ) -> HttpResponse:
     decision, missing = None, []
     if editor.bound:
@@ -157,7 +158,7 @@ def _form_page(
     )
 
 
-def _save(request: HttpRequest, editor: ApplicationEditor) -> HttpResponse:
+def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpResponse:
     application = editor.save(request.user)
     if request.POST.get("submit"):
         try:
@@ -171,7 +172,7 @@ def _save(request: HttpRequest, editor: ApplicationEditor) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def application_create(request: HttpRequest) -> HttpResponse:
+def application_create(request: AuthenticatedRequest) -> HttpResponse:
     if not permissions.can_create_application(request.user):
         raise PermissionDenied
     editor = ApplicationEditor(request.POST if request.method == "POST" else None)
@@ -181,7 +182,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def application_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk, "latest_judgement")
     if not permissions.can_edit_application(request.user, application):
         raise PermissionDenied
@@ -193,7 +194,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def application_preview(request: HttpRequest) -> HttpResponse:
+def application_preview(request: AuthenticatedRequest) -> HttpResponse:
     """The live verdict (htmx): judge what has been filled in, keep nothing."""
     if not permissions.can_create_application(request.user):
         raise PermissionDenied
@@ -205,7 +206,7 @@ def application_preview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     user = request.user
     application = _application(
         request, pk, "applicant", "latest_judgement", "approved_by", "ciso_approved_by"
@@ -232,7 +233,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def application_action(request: HttpRequest, pk: int) -> HttpResponse:
+def application_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
     form = ActionForm(request.POST)
     if not form.is_valid():
@@ -254,7 +255,7 @@ def application_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def judgement_detail(request: HttpRequest, pk: int, judgement_pk: int) -> HttpResponse:
+def judgement_detail(request: AuthenticatedRequest, pk: int, judgement_pk: int) -> HttpResponse:
     application = _application(request, pk)
     judgement = get_object_or_404(application.judgements.select_related("actor"), pk=judgement_pk)
     return render(
@@ -268,7 +269,7 @@ def judgement_detail(request: HttpRequest, pk: int, judgement_pk: int) -> HttpRe
 
 
 @require_http_methods(["GET", "POST"])
-def checklist_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def checklist_item(request: AuthenticatedRequest, pk: int, item_pk: int) -> HttpResponse:
     application = _application(request, pk)
     item = get_object_or_404(application.checklist_items.select_related("owner"), pk=item_pk)
     can_work = permissions.can_work_checklist(request.user, application)
@@ -299,7 +300,7 @@ def checklist_item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 
 @require_POST
-def evidence_upload(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def evidence_upload(request: AuthenticatedRequest, pk: int, item_pk: int) -> HttpResponse:
     application = _application(request, pk)
     item = get_object_or_404(application.checklist_items, pk=item_pk)
     if not permissions.can_work_checklist(request.user, application):
@@ -315,7 +316,7 @@ def evidence_upload(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
 
 
 @require_GET
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """Evidence only as an attachment, only to users who may see its application."""
     item = get_object_or_404(permissions.visible_evidence(request.user), pk=pk)
     record(Action.EVIDENCE_DOWNLOAD, request=request, obj=item, extra={"sha256": item.sha256})
@@ -333,7 +334,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_POST
-def exit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def exit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse:
     application = _application(request, pk)
     try:
         workflow.check_exit_step(application, step, request.user)

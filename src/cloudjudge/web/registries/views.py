@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudjudge import registries as core
+from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.register.models import Application, Service
 from cloudjudge.web.registries import entries, permissions
@@ -31,12 +32,12 @@ PAGE_SIZE = 50
 DIFF_SHOWN = 300
 
 
-def _viewer(request: HttpRequest) -> None:
+def _viewer(request: AuthenticatedRequest) -> None:
     if not permissions.can_view(request.user):
         raise PermissionDenied
 
 
-def _editor(request: HttpRequest) -> None:
+def _editor(request: AuthenticatedRequest) -> None:
     if not permissions.can_edit(request.user):
         raise PermissionDenied
 
@@ -50,7 +51,7 @@ def _current_snapshots() -> dict[str, RegistrySnapshot]:
 
 
 @require_GET
-def entry_list(request: HttpRequest) -> HttpResponse:
+def entry_list(request: AuthenticatedRequest) -> HttpResponse:
     _viewer(request)
     today = timezone.localdate()
     form = EntryFilterForm(request.GET or None)
@@ -122,7 +123,7 @@ def _linked_services(entry: RegistryEntry):
 
 
 @require_GET
-def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _viewer(request)
     entry = get_object_or_404(
         RegistryEntry.objects.select_related("snapshot", "removed_in", "updated_by"), pk=pk
@@ -145,7 +146,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def entry_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def entry_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
     _editor(request)
     entry = get_object_or_404(RegistryEntry, pk=pk) if pk is not None else RegistryEntry()
     form = EntryForm(request.POST or None, instance=entry)
@@ -160,7 +161,7 @@ def entry_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def import_view(request: HttpRequest) -> HttpResponse:
+def import_view(request: AuthenticatedRequest) -> HttpResponse:
     _editor(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
@@ -192,7 +193,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def template_download(request: HttpRequest, kind: str) -> HttpResponse:
+def template_download(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     _viewer(request)
     if kind not in core.KINDS:
         raise Http404
@@ -208,7 +209,7 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_GET
-def snapshot_list(request: HttpRequest) -> HttpResponse:
+def snapshot_list(request: AuthenticatedRequest) -> HttpResponse:
     _viewer(request)
     kind = request.GET.get("kind", "")
     qs = RegistrySnapshot.objects.select_related("importer").defer("diff")
@@ -246,7 +247,7 @@ def _diff_view(diff: dict) -> dict:
 
 
 @require_GET
-def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def snapshot_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _viewer(request)
     snapshot = get_object_or_404(RegistrySnapshot.objects.select_related("importer"), pk=pk)
     return render(
@@ -260,7 +261,7 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def check_view(request: HttpRequest) -> HttpResponse:
+def check_view(request: AuthenticatedRequest) -> HttpResponse:
     _viewer(request)
     try:
         days = max(0, min(3650, int(request.GET.get("days", core.DEFAULT_DAYS_AHEAD))))
@@ -275,7 +276,7 @@ def check_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def service_view(request: HttpRequest, pk: int) -> HttpResponse:
+def service_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _viewer(request)
     service = get_object_or_404(Service, pk=pk)
     numbers = dict(RegistryLink.objects.filter(service=service).values_list("kind", "number"))
@@ -305,7 +306,7 @@ def service_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def rejudge_view(request: HttpRequest, pk: int) -> HttpResponse:
+def rejudge_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _editor(request)
     application = get_object_or_404(
         register_permissions.visible_applications(request.user).select_related("service"), pk=pk
