@@ -1,8 +1,16 @@
-"""The ``cloudjudge`` command as a user runs it: the installed console script in
-a real subprocess, checked on what a user sees (stdout, stderr, exit status)."""
+"""The ``cloudjudge`` command as a user runs it, checked on what a user sees
+(stdout, stderr, exit status).
+
+Most tests call ``cloudjudge.cli.main(argv)`` in this process with real byte
+streams for stdin, stdout and stderr (``run``): the same code path as the
+console script, without starting Python each time. A handful of smoke tests
+run the installed console script in a real subprocess (``run_installed``, and
+the streaming and broken-pipe tests), which only a process can show."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import selectors
 import subprocess
@@ -14,6 +22,7 @@ import pytest
 import yaml
 
 import cloudjudge
+import cloudjudge.cli
 from cloudjudge.catalog import default_catalog
 from cloudjudge.report import GROUP_LABELS, VERDICT_LABELS, display_width
 
@@ -23,7 +32,45 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 GROUPWARE = ROOT / "examples" / "groupware-local-breakout.yaml"
 
 
-def run(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None):
+def run(
+    *args: str, stdin: str | bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``cloudjudge ARGS`` in this process: ``main(argv)`` with stdin, stdout and
+    stderr as byte streams, answered as a finished subprocess would be."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin or b""
+    streams = {name: io.BytesIO(data if name == "stdin" else b"") for name in STREAMS}
+    texts = {name: io.TextIOWrapper(raw, encoding="utf-8") for name, raw in streams.items()}
+    with contextlib.ExitStack() as stack:
+        for name, text in texts.items():
+            stack.enter_context(_replaced(name, text))
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        try:
+            status = cloudjudge.cli.main(list(args))
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+        for text in texts.values():
+            text.flush()
+    return subprocess.CompletedProcess(
+        ["cloudjudge", *args], status, streams["stdout"].getvalue(), streams["stderr"].getvalue()
+    )
+
+
+STREAMS = ("stdin", "stdout", "stderr")
+
+
+@contextlib.contextmanager
+def _replaced(name: str, stream: io.TextIOWrapper):
+    saved = getattr(sys, name)
+    setattr(sys, name, stream)
+    try:
+        yield
+    finally:
+        setattr(sys, name, saved)
+
+
+def run_installed(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None):
+    """``cloudjudge ARGS`` as the installed console script, in a subprocess."""
     return subprocess.run(
         [str(CLI), *args],
         input=stdin.encode() if isinstance(stdin, str) else stdin,
@@ -127,7 +174,7 @@ def test_text_report_names_the_approver_and_pia():
 
 def test_text_report_of_a_prohibited_request():
     data = request(data={"confidentiality": "3A"})
-    result = run("judge", "-", stdin=json.dumps(data))
+    result = run_installed("judge", "-", stdin=json.dumps(data))
     assert result.returncode == 0
     assert "判定          【禁止】" in out(result)
     assert "[禁止] 2\n" in out(result)
@@ -425,7 +472,7 @@ def test_catalog_show_unknown_id_exits_2_with_a_suggestion():
 
 
 def test_version_names_package_and_criteria():
-    result = run("--version")
+    result = run_installed("--version")
     assert result.returncode == 0
     assert cloudjudge.__version__ in out(result)
     assert default_catalog().label in out(result)
@@ -439,7 +486,7 @@ def test_help_lists_the_subcommands():
 
 
 def test_usage_errors_exit_2():
-    assert run().returncode == 2
+    assert run_installed().returncode == 2
     bad_format = run("judge", str(GROUPWARE), "--format", "xml")
     assert (bad_format.returncode, bad_format.stdout) == (2, b"")
     assert run("frobnicate").returncode == 2
