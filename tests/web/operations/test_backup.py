@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PG_SERVER = ROOT / "scripts" / "postgres-test-server"
 
 #: Prints the state to compare: row counts of every table, the evidence rows
