@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET
 
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.documents import exports
-from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application

@@ -30,10 +30,10 @@ from cloudjudge.documents import (
 )
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.documents import content as documents
 from cloudjudge.web.documents import exports
 from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
-from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import permissions
 from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application

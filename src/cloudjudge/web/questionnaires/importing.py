@@ -21,7 +21,6 @@ vendor's answer to the row's note.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from collections.abc import Iterable
@@ -39,13 +38,13 @@ from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.documents import content as documents
+from cloudjudge.web.files.stored import store_upload
 from cloudjudge.web.questionnaires.models import (
     AnswerProposal,
     ProposalDecision,
     QuestionnaireImport,
 )
 from cloudjudge.web.register import checklist, permissions
-from cloudjudge.web.register.evidence import safe_original_name
 from cloudjudge.web.register.models import Application, ItemStatus
 
 #: A questionnaire is tens of kilobytes; anything near this is not one.
@@ -150,16 +149,24 @@ def import_workbook(application: Application, upload: UploadedFile, actor) -> Qu
     imported = QuestionnaireImport(
         application=application,
         judgement=judgement,
-        original_name=safe_original_name(upload.name or "questionnaire.xlsx"),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
         answered=len(answered),
         unanswered=len(answers) - len(answered),
-        uploaded_by=actor,
         uploaded_at=now,
     )
-    imported.file.save("questionnaire.xlsx", ContentFile(data), save=False)
-    imported.save()
+    store_upload(
+        imported,
+        ContentFile(data, name=upload.name),
+        actor,
+        action=Action.CREATE,
+        extra={
+            "application": application.pk,
+            "judgement": judgement.pk,
+            "answered": imported.answered,
+            "unanswered": imported.unanswered,
+            "superseded_proposals": superseded,
+        },
+        default_name="questionnaire.xlsx",
+    )
     AnswerProposal.objects.bulk_create(
         AnswerProposal(
             questionnaire=imported,
@@ -175,21 +182,6 @@ def import_workbook(application: Application, upload: UploadedFile, actor) -> Qu
         )
         for answer in answered
         if (proposal := answer.proposal) is not None
-    )
-    record(
-        Action.CREATE,
-        actor=actor,
-        obj=imported,
-        extra={
-            "application": application.pk,
-            "judgement": judgement.pk,
-            "sha256": imported.sha256,
-            "size": imported.size,
-            "original_name": imported.original_name,
-            "answered": imported.answered,
-            "unanswered": imported.unanswered,
-            "superseded_proposals": superseded,
-        },
     )
     return imported
 

@@ -13,9 +13,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.web.files.stored import StoredFile
 from cloudjudge.web.register.models import Application, ChecklistItem, ItemStatus, Judgement
 
 
@@ -24,7 +24,7 @@ def workbook_path(instance: QuestionnaireImport, filename: str) -> str:
     return f"questionnaires/{instance.application_id}/{uuid.uuid4().hex}.xlsx"
 
 
-class QuestionnaireImport(models.Model):
+class QuestionnaireImport(StoredFile):
     """One filled questionnaire, read back for one application."""
 
     application = models.ForeignKey(
@@ -42,18 +42,8 @@ class QuestionnaireImport(models.Model):
         related_name="+",
     )
     file = models.FileField(_("workbook"), upload_to=workbook_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
     answered = models.PositiveIntegerField(_("answered items"), default=0)
     unanswered = models.PositiveIntegerField(_("unanswered items"), default=0)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

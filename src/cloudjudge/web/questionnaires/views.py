@@ -20,11 +20,11 @@ from cloudjudge.documents import QuestionnaireError
 from cloudjudge.documents.questionnaire import ANSWER_SHEET, HEADERS, QuestionnaireProblem
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.documents import content as documents
 from cloudjudge.web.documents import exports
 from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.documents.views import XLSX_TYPE
-from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.questionnaires import importing
 from cloudjudge.web.questionnaires.forms import DecisionForm, QuestionnaireUploadForm
 from cloudjudge.web.questionnaires.models import ProposalDecision, QuestionnaireImport

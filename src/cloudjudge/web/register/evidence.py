@@ -9,13 +9,11 @@ sniffing against an allow-list, and the extension agreeing with it
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.files.uploadedfile import UploadedFile
 
 from cloudjudge.web.audit.models import Action
-from cloudjudge.web.audit.trail import record
 from cloudjudge.web.files import uploads
+from cloudjudge.web.files.stored import store_upload
 from cloudjudge.web.register.models import Application, ChecklistItem, Evidence
 
 #: The uploaded name made safe for display and ``Content-Disposition``.
@@ -37,29 +35,13 @@ def store(
     exit_step: str = "",
 ) -> Evidence:
     check_upload(upload)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    evidence = Evidence(
-        application=application,
-        checklist_item=checklist_item,
-        exit_step=exit_step,
-        original_name=safe_original_name(upload.name or ""),
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_by=actor,
-    )
-    evidence.file.save("upload", upload, save=False)
-    evidence.save()
-    record(
-        Action.EVIDENCE_UPLOAD,
-        actor=actor,
-        obj=evidence,
+    evidence = Evidence(application=application, checklist_item=checklist_item, exit_step=exit_step)
+    store_upload(
+        evidence,
+        upload,
+        actor,
+        action=Action.EVIDENCE_UPLOAD,
         extra={
-            "sha256": evidence.sha256,
-            "size": evidence.size,
-            "original_name": evidence.original_name,
             "application": application.pk,
             "checklist_item": getattr(checklist_item, "pk", None),
             "exit_step": exit_step,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.accounts.models import Department
+from cloudjudge.web.files.stored import StoredFile
 
 # --------------------------------------------------------------------------- choices
 # The codes are the engine's request values (cloudjudge.engine.request).
@@ -415,7 +416,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"evidence/{instance.application_id}/{uuid.uuid4().hex}"
 
 
-class Evidence(models.Model):
+class Evidence(StoredFile):
     """A file proving a measure (or an exit step), stored through Django's
     storage API and served only by a permission-checked view, as an attachment."""
 
@@ -437,24 +438,11 @@ class Evidence(models.Model):
         _("exit step"), max_length=8, choices=ExitStepCode.choices, blank=True
     )
     file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=255)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 # --------------------------------------------------------------------------- history

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cloudjudge.catalog import default_catalog
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
+from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.files import uploads
-from cloudjudge.web.http import AuthenticatedRequest
 from cloudjudge.web.register import (
     checklist,
     evidence,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudjudge import registries as core
-from cloudjudge.web.http import AuthenticatedRequest
+from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.register.models import Application, Service
 from cloudjudge.web.registries import entries, permissions
