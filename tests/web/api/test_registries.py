@@ -87,3 +87,28 @@ def test_check_reports_alerts(
     assert report["ok"] is False
     (alert,) = report["alerts"]
     assert alert["status"] == "unknown" and alert["applications"][0]["number"] == app.number
+
+
+def test_registry_lists_page_and_refuse_like_every_other_list(api, auditor, security, load, today):
+    """Through the whole API: the common pages, 404 past the end, and 422 in
+    the API's one error shape for a bad page size or a refused file."""
+    load("ismap", ismap_csv(*[(f"C21-{n:04d}-1", f"s{n}", "p", today, 0, 0) for n in range(3)]))
+    client = api(auditor)
+    page = client.get("/api/v1/registries/entries?page=2&page_size=2").json()
+    assert (page["count"], page["page"], page["pages"], page["page_size"]) == (3, 2, 2, 2)
+    assert [e["number"] for e in page["results"]] == ["C21-0002-1"]
+    assert client.get("/api/v1/registries/entries?page=3&page_size=2").status_code == 404
+
+    too_big = client.get("/api/v1/registries/entries?page_size=1000")
+    assert too_big.status_code == 422
+    assert [e["path"] for e in too_big.json()["detail"]] == ["page_size"]
+
+    refused = api(security).post(
+        "/api/v1/registries/imports",
+        {"kind": "ismap", "file": SimpleUploadedFile("l.csv", "登録番号\nx\n".encode())},
+    )
+    assert refused.status_code == 422
+    body = refused.json()
+    assert len(body["detail"]) == len(body["problems"]) > 0
+    for error, problem in zip(body["detail"], body["problems"], strict=True):
+        assert error["loc"] == ["body", "file"] and problem["message"] in error["msg"]

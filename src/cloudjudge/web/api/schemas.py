@@ -340,3 +340,74 @@ class ChecklistItemPatch(_In):
     )
     due_date: datetime.date | None = None
     note: str | None = None
+
+
+# --------------------------------------------------------------------------- registries
+
+
+class RegistryEntryOut(Schema):
+    """One service on one public list, with its status on the day asked."""
+
+    id: int
+    kind: str = Field(description="ismap, ismap_liu or lgwan_asp")
+    number: str = Field(description="registration number (ISMAP, ISMAP-LIU) or service code")
+    service_name: str
+    provider: str
+    registered_on: datetime.date | None
+    audit_period_end: datetime.date | None
+    renewal_pending: bool
+    withdrawn: bool
+    source_url: str
+    category: str
+    regions: list[str]
+    expires_on: datetime.date | None
+    status: str = Field(description="valid, expiring, renewal_pending, expired, withdrawn, ...")
+    status_label: str
+    last_checked_on: datetime.date | None
+    on_list: bool
+    snapshot_id: int | None
+    removed_in_id: int | None
+
+
+class RegistryEntryPage(Page):
+    today: datetime.date
+    results: list[RegistryEntryOut]
+
+
+class RegistrySnapshotOut(Schema):
+    id: int
+    kind: str
+    source_name: str
+    sha256: str
+    row_count: int
+    added: int
+    removed: int
+    changed: int
+    importer: str
+    imported_at: datetime.datetime
+    is_current: bool
+
+
+class RegistrySnapshotList(Schema):
+    results: list[RegistrySnapshotOut]
+
+
+class RegistryProblemOut(Schema):
+    code: str
+    sheet: str
+    row: int | None
+    column: str | None
+    message: str
+
+
+class RegistryImportOut(Schema):
+    """What an import did; a refused one (422) also carries the API's usual
+    ``detail`` list, one entry a problem, beside the problems themselves."""
+
+    status: Literal["imported", "unchanged", "rejected"]
+    kind: str
+    message: str
+    snapshot: RegistrySnapshotOut | None
+    diff: dict[str, Any] | None
+    problems: list[RegistryProblemOut]
+    detail: list[FieldErrorOut] = []

@@ -6,10 +6,12 @@
 Operations (same functions and permissions as the pages and the commands):
 
 * ``GET  /registries/entries`` — search (``kind``, ``status`` today, ``q``), paged
+  as every list of the API (``page``, ``page_size``; ``routers.common.paginate``)
 * ``GET  /registries/entries/{id}`` — one entry
 * ``POST /registries/imports`` — multipart ``kind`` + ``file``: 201 imported
   (with the diff), 200 the same file again (nothing changed), 422 refused
-  (every problem with sheet, row and column; nothing changed)
+  (``detail`` in the API's usual shape, one entry a problem, and ``problems``
+  with sheet, row and column; nothing changed)
 * ``GET  /registries/snapshots`` — the import history (``kind``)
 * ``GET  /registries/diff`` — what each current snapshot changed (``kind``)
 * ``GET  /registries/check`` — alerts for the services in use the caller may
@@ -22,18 +24,18 @@ every user, limited to the applications they may see.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import File, Form, Router, UploadedFile
+from ninja import File, Form, Query, Router, UploadedFile
 from ninja.errors import HttpError
 from ninja.responses import Status
 
 from cloudjudge import registries as core
-from cloudjudge.web.api.schemas import ErrorOut
+from cloudjudge.web.api import errors, schemas
+from cloudjudge.web.api.routers.common import MAX_PAGE_SIZE, PAGE_SIZE, paginate
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.registries import permissions
 from cloudjudge.web.registries.checking import check_in_use
@@ -42,11 +44,10 @@ from cloudjudge.web.registries.importing import import_registry, snapshot_dict
 from cloudjudge.web.registries.listings import STATUS_LABELS
 from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
 
-PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
 Json = dict[str, Any]
 #: Documented refusals, as on every other endpoint of the API.
-REFUSALS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+REFUSALS = {401: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut}
+LISTED = {**REFUSALS, 422: schemas.ValidationErrorOut}
 
 
 def _user(request: HttpRequest):
@@ -87,42 +88,32 @@ def build_router() -> Router:
     """A new router (ninja attaches a router to one API only; tests build their own)."""
     router = Router(tags=["registries"])
 
-    @router.get("/entries", response={200: Json, **REFUSALS})
+    @router.get("/entries", response={200: schemas.RegistryEntryPage, **LISTED})
     def registry_entries(
         request: HttpRequest,
         kind: str = "",
         status: str = "",
-        q: str = "",
-        page: int = 1,
-        page_size: int = PAGE_SIZE,
+        q: str = Query("", max_length=100),
+        page: int = Query(1, ge=1),
+        page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     ):
         _viewer(request)
         if status and status not in FILTER_STATUSES:
             raise Http404
-        page_size = max(1, min(MAX_PAGE_SIZE, page_size))
         today = timezone.localdate()
         qs = search_entries(kind=_kind(kind), status=status, q=q, today=today)
-        count = qs.count()
-        pages = max(1, math.ceil(count / page_size))
-        if page < 1 or page > pages:
-            raise Http404
-        rows = qs[(page - 1) * page_size : page * page_size]
-        return {
-            "count": count,
-            "page": page,
-            "pages": pages,
-            "page_size": page_size,
-            "today": today.isoformat(),
-            "results": [entry_json(e, today) for e in rows],
-        }
+        rows, numbers = paginate(qs, page, page_size)
+        return {**numbers, "today": today, "results": [entry_json(e, today) for e in rows]}
 
-    @router.get("/entries/{int:pk}", response={200: Json, **REFUSALS})
+    @router.get("/entries/{int:pk}", response={200: schemas.RegistryEntryOut, **REFUSALS})
     def registry_entry(request: HttpRequest, pk: int):
         _viewer(request)
         entry = get_object_or_404(RegistryEntry, pk=pk)
         return entry_json(entry, timezone.localdate())
 
-    @router.post("/imports", response={200: Json, 201: Json, 422: Json, **REFUSALS})
+    imported = schemas.RegistryImportOut
+
+    @router.post("/imports", response={200: imported, 201: imported, 422: imported, **REFUSALS})
     def registry_import(request: HttpRequest, kind: Form[str], file: File[UploadedFile]):
         user = _user(request)
         if not permissions.can_edit(user):
@@ -132,9 +123,12 @@ def build_router() -> Router:
             raise Http404
         result = import_registry(kind, file.read(), user, filename=file.name, request=request)
         status = {"imported": 201, "unchanged": 200, "rejected": 422}[result.status]
-        return Status(status, result.as_dict())
+        body = result.as_dict()
+        # A refused file in the API's usual 422 shape too: one entry a problem.
+        body["detail"] = [errors.field_error("file", str(p), "body") for p in result.problems]
+        return Status(status, body)
 
-    @router.get("/snapshots", response={200: Json, **REFUSALS})
+    @router.get("/snapshots", response={200: schemas.RegistrySnapshotList, **REFUSALS})
     def registry_snapshots(request: HttpRequest, kind: str = ""):
         _viewer(request)
         qs = RegistrySnapshot.objects.select_related("importer").defer("diff")
