@@ -9,6 +9,7 @@ status filter and the status shown per row always agree (tested).
 from __future__ import annotations
 
 import datetime
+from typing import Any, get_args
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -17,18 +18,11 @@ from cloudjudge import registries as core
 from cloudjudge.web.register import judging
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries import audit
-from cloudjudge.web.registries.models import RegistryEntry, RegistryLink
+from cloudjudge.web.registries.importing import snapshot_dict
+from cloudjudge.web.registries.models import RegistryEntry, RegistryLink, RegistrySnapshot
 
-#: The statuses the list can be filtered by (and ``removed``).
-FILTER_STATUSES = (
-    "valid",
-    "expiring",
-    "renewal_pending",
-    "expired",
-    "withdrawn",
-    "not_yet_registered",
-    "removed",
-)
+#: The statuses the list can be filtered by: an entry's status on a day, and ``removed``.
+FILTER_STATUSES: tuple[str, ...] = (*get_args(core.ListingStatus), "removed")
 
 
 def status_q(status: str, today: datetime.date, days: int = core.DEFAULT_DAYS_AHEAD) -> Q:
@@ -133,3 +127,21 @@ def rejudge(application: Application, actor, request=None) -> Judgement:
     if judgement.pk != previous_id:
         audit.record_rejudge(application, judgement, previous, actor, request)
     return judgement
+
+
+def current_snapshots(kinds: list[str]) -> dict[str, RegistrySnapshot]:
+    """The current snapshot of each of these list kinds that has been imported."""
+    qs = RegistrySnapshot.objects.filter(is_current=True, kind__in=kinds).select_related("importer")
+    return {s.kind: s for s in qs}
+
+
+def diff_report(kinds: list[str]) -> dict[str, dict[str, Any] | None]:
+    """For each list kind, its current snapshot and what that import changed
+    (``None``: never imported): the API's and ``registry_diff --format json``'s answer."""
+    current = current_snapshots(kinds)
+    return {
+        kind: {"snapshot": snapshot_dict(current[kind]), "diff": current[kind].diff}
+        if kind in current
+        else None
+        for kind in kinds
+    }

@@ -39,7 +39,7 @@ from cloudjudge.web.api.routers.common import MAX_PAGE_SIZE, PAGE_SIZE, paginate
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.registries import permissions
 from cloudjudge.web.registries.checking import check_in_use
-from cloudjudge.web.registries.entries import FILTER_STATUSES, search_entries
+from cloudjudge.web.registries.entries import FILTER_STATUSES, diff_report, search_entries
 from cloudjudge.web.registries.importing import import_registry, snapshot_dict
 from cloudjudge.web.registries.listings import STATUS_LABELS
 from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
@@ -139,21 +139,7 @@ def build_router() -> Router:
     @router.get("/diff", response={200: Json, **REFUSALS})
     def registry_diff(request: HttpRequest, kind: str = ""):
         _viewer(request)
-        kinds = [_kind(kind)] if kind else list(core.KINDS)
-        current = {
-            s.kind: s
-            for s in RegistrySnapshot.objects.filter(
-                is_current=True, kind__in=kinds
-            ).select_related("importer")
-        }
-        return {
-            k: (
-                {"snapshot": snapshot_dict(current[k]), "diff": current[k].diff}
-                if k in current
-                else None
-            )
-            for k in kinds
-        }
+        return diff_report([_kind(kind)] if kind else list(core.KINDS))
 
     @router.get("/check", response={200: Json, **REFUSALS})
     def registry_check(request: HttpRequest, days: int = core.DEFAULT_DAYS_AHEAD):

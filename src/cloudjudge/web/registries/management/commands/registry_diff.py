@@ -6,9 +6,8 @@ from django.core.management.base import BaseCommand
 
 from cloudjudge import registries as core
 from cloudjudge.web.registries import reporting
-from cloudjudge.web.registries.importing import snapshot_dict
+from cloudjudge.web.registries.entries import current_snapshots, diff_report
 from cloudjudge.web.registries.management.commands._common import KIND_HELP, check_kind
-from cloudjudge.web.registries.models import RegistrySnapshot
 
 
 class Command(BaseCommand):
@@ -22,25 +21,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind=None, format="text", **options):
         kinds = [check_kind(kind)] if kind else list(core.KINDS)
-        current = {
-            s.kind: s
-            for s in RegistrySnapshot.objects.filter(
-                is_current=True, kind__in=kinds
-            ).select_related("importer")
-        }
         if format == "json":
-            reporting.write_json(
-                self.stdout,
-                {
-                    k: (
-                        {"snapshot": snapshot_dict(current[k]), "diff": current[k].diff}
-                        if k in current
-                        else None
-                    )
-                    for k in kinds
-                },
-            )
+            reporting.write_json(self.stdout, diff_report(kinds))
             return
+        current = current_snapshots(kinds)
         for k in kinds:
             snap = current.get(k)
             if snap is None:
