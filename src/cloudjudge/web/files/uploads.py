@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -57,7 +58,7 @@ class Kind:
     """An allowed type of content: its label, MIME type and file extensions."""
 
     code: str
-    label: str
+    label: str | Promise  # translated lazily, in the user's language
     content_type: str
     extensions: tuple[str, ...]
 
@@ -289,7 +290,7 @@ def ole_entry_names(fileobj: IO[bytes], max_sectors: int = 100_000) -> set[str] 
             return struct.unpack_from("<I", sector(fat_sectors[index]), offset * 4)[0]
 
         names: set[str] = set()
-        number, visited = first_dir, set()
+        number, visited = first_dir, set[int]()
         while number < _ENDOFCHAIN_MIN:
             if number in visited or len(visited) >= max_sectors:
                 raise ValueError("a loop in the directory chain")
@@ -618,5 +619,7 @@ class SizeLimitUploadHandler(TemporaryFileUploadHandler):
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
         if self.received > self.limit:
-            return OversizedUpload(self.file_name, self.content_type, self.received, self.charset)
+            return OversizedUpload(
+                self.file_name or "", self.content_type or "", self.received, self.charset
+            )
         return super().file_complete(file_size)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.accounts.models import Role, User
@@ -75,25 +76,27 @@ class Step(models.TextChoices):
     END = "end", _("End the service")
 
 
-Guard = Callable[[Application, User | None], str | None]
+#: Why a step is refused, as the user reads it (translated lazily).
+Reason = str | Promise
+Guard = Callable[[Application, User | None], Reason | None]
 
 
 # --------------------------------------------------------------------------- guards
 
 
-def not_prohibited(application: Application, actor: User | None) -> str | None:
+def not_prohibited(application: Application, actor: User | None) -> Reason | None:
     if application.verdict == Verdict.PROHIBITED:
         return _("The verdict is prohibited: this application cannot be approved.")
     return None
 
 
-def not_own_application(application: Application, actor: User | None) -> str | None:
+def not_own_application(application: Application, actor: User | None) -> Reason | None:
     if actor is not None and actor.pk == application.applicant_id:
         return _("Nobody approves their own application.")
     return None
 
 
-def needs_ciso(application: Application, actor: User | None) -> str | None:
+def needs_ciso(application: Application, actor: User | None) -> Reason | None:
     if not application.needs_ciso_approval:
         return _("This application does not need the CISO's approval.")
     if application.ciso_approved_at is not None:
@@ -101,19 +104,19 @@ def needs_ciso(application: Application, actor: User | None) -> str | None:
     return None
 
 
-def ciso_approval_given(application: Application, actor: User | None) -> str | None:
+def ciso_approval_given(application: Application, actor: User | None) -> Reason | None:
     if application.needs_ciso_approval and application.ciso_approved_at is None:
         return _("The CISO's approval is required before the service can be put into use.")
     return None
 
 
-def judged(application: Application, actor: User | None) -> str | None:
+def judged(application: Application, actor: User | None) -> Reason | None:
     if application.latest_judgement_id is None:
         return _("The application has not been judged yet.")
     return None
 
 
-def exit_complete(application: Application, actor: User | None) -> str | None:
+def exit_complete(application: Application, actor: User | None) -> Reason | None:
     done = {s.step for s in application.exit_steps.all() if s.done}
     missing = [code for code in ExitStepCode.values if code not in done]
     if missing:
@@ -293,7 +296,7 @@ def _may_act(application: Application, actor: User | None, roles: frozenset[str]
 
 def _first_failing(
     application: Application, actor: User | None, transition: Transition
-) -> tuple[str, str] | None:
+) -> tuple[str, Reason] | None:
     for guard in transition.guards:
         reason = guard(application, actor)
         if reason:
@@ -301,7 +304,9 @@ def _first_failing(
     return None
 
 
-def blocked_by(application: Application, actor: User | None, transition: Transition) -> str | None:
+def blocked_by(
+    application: Application, actor: User | None, transition: Transition
+) -> Reason | None:
     """Why ``transition`` cannot be taken now (the first failing guard), or None."""
     failing = _first_failing(application, actor, transition)
     return failing[1] if failing else None
@@ -328,7 +333,7 @@ def check(application: Application, action: str, actor: User | None) -> Transiti
 
 def available_actions(
     application: Application, actor: User | None
-) -> list[tuple[Transition, str | None]]:
+) -> list[tuple[Transition, Reason | None]]:
     """The actions ``actor``'s role may take from the current status, each with
     the reason it is blocked now (None if it can be taken)."""
     return [
