@@ -89,14 +89,16 @@ def post(client, body, **kwargs):
     return client.post(URL, data, content_type="application/json", **kwargs)
 
 
-def cli_decision(body: dict, tmp_path: Path) -> dict:
-    """``cloudjudge judge FILE --format json`` in a subprocess, parsed."""
-    path = tmp_path / "request.json"
-    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+def cli_decisions(bodies: list[dict], tmp_path: Path) -> list[dict]:
+    """``cloudjudge judge FILE --format jsonl`` in one subprocess, one
+    decision a request, parsed."""
+    path = tmp_path / "requests.jsonl"
+    lines = (json.dumps(body, ensure_ascii=False) + "\n" for body in bodies)
+    path.write_text("".join(lines), encoding="utf-8")
     exe = Path(sys.executable).with_name("cloudjudge")
     command = [str(exe)] if exe.exists() else [shutil.which("cloudjudge") or "cloudjudge"]
     done = subprocess.run(
-        [*command, "judge", str(path), "--format", "json"],
+        [*command, "judge", str(path), "--format", "jsonl"],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -104,7 +106,7 @@ def cli_decision(body: dict, tmp_path: Path) -> dict:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 # --------------------------------------------------------------------------- decisions
@@ -121,9 +123,10 @@ def test_the_decision_is_exactly_the_engines(name, body, api, applicant):
 def test_the_decision_is_exactly_the_clis(api, applicant, tmp_path):
     client = api(applicant)
     verdicts = set()
-    for name, body in BODIES:
+    by_cli = cli_decisions([body for _, body in BODIES], tmp_path)
+    for (name, body), cli_decision in zip(BODIES, by_cli, strict=True):
         decision = post(client, body).json()
-        assert decision == cli_decision(body, tmp_path), name
+        assert decision == cli_decision, name
         verdicts.add(decision["verdict"])
     assert verdicts == {"permitted", "approval_required", "prohibited"}
 
