@@ -61,4 +61,4 @@ bench: setup
 	$(BIN)/python benchmarks/web.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache .grimp_cache
