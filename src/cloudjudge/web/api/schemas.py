@@ -8,7 +8,7 @@ give the same in words, in the request's language (Japanese by default).
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -31,14 +31,25 @@ from cloudjudge.web.register.overview import SORTS
 from cloudjudge.web.register.workflow import Step
 
 # The codes come from the register's choices (which are the engine's values),
-# so the API cannot drift from the UI.
-ConfidentialityCode = Literal[tuple(Confidentiality.values)]
-StatusCode = Literal[tuple(Status.values)]
-VerdictCode = Literal[tuple(Verdict.values)]
-ItemStatusCode = Literal[tuple(ItemStatus.values)]
-ReviewActionCode = Literal[tuple(ReviewAction.values)]
-ActionCode = Literal[tuple(Step.values)]
-SortKey = Literal[tuple(key for name in SORTS for key in (name, f"-{name}"))]
+# so the API cannot drift from the UI. They are built at run time (pydantic
+# validates against them and OpenAPI lists them); to the type checker, which
+# cannot read a Literal built from a tuple, each is a string.
+if TYPE_CHECKING:
+    ConfidentialityCode: TypeAlias = str
+    StatusCode: TypeAlias = str
+    VerdictCode: TypeAlias = str
+    ItemStatusCode: TypeAlias = str
+    ReviewActionCode: TypeAlias = str
+    ActionCode: TypeAlias = str
+    SortKey: TypeAlias = str
+else:
+    ConfidentialityCode = Literal[tuple(Confidentiality.values)]
+    StatusCode = Literal[tuple(Status.values)]
+    VerdictCode = Literal[tuple(Verdict.values)]
+    ItemStatusCode = Literal[tuple(ItemStatus.values)]
+    ReviewActionCode = Literal[tuple(ReviewAction.values)]
+    ActionCode = Literal[tuple(Step.values)]
+    SortKey = Literal[tuple(key for name in SORTS for key in (name, f"-{name}"))]
 
 
 class _In(Schema):
