@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import TypeVar
 
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
@@ -31,6 +32,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Applications read (and their checklist progress counted) per query.
 BATCH = 500
 
+#: A whole response or a streamed one (the CSV).
+Download = TypeVar("Download", HttpResponse, StreamingHttpResponse)
+
 
 def filtered_register(request: AuthenticatedRequest) -> QuerySet[Application]:
     """The register list's rows for this user and this querystring (all pages)."""
@@ -47,13 +51,18 @@ def with_progress(applications: QuerySet[Application], size: int = BATCH) -> Ite
 
 
 def _download(
-    request: AuthenticatedRequest, response: HttpResponse, names: tuple[str, str], **extra: object
-) -> HttpResponse:
+    request: AuthenticatedRequest,
+    response: Download,
+    names: tuple[str, str],
+    *,
+    application: Application | None = None,
+    **extra: object,
+) -> Download:
     """The file as an attachment, and its export in the audit trail (別紙1① No.6)."""
     record(
         Action.EXPORT,
         request=request,
-        obj=extra.pop("application", None),
+        obj=application,
         extra={"file": names[0], "filters": request.GET.dict(), **extra},
     )
     response["Content-Disposition"] = exports.content_disposition(*names)

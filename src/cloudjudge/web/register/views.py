@@ -6,6 +6,8 @@ validate with ``forms`` and hand the work to ``applications``, ``workflow``,
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -139,7 +141,8 @@ def catalog(request: AuthenticatedRequest) -> HttpResponse:
 def _form_page(
     request: AuthenticatedRequest, editor: ApplicationEditor, application: Application | None
 ) -> HttpResponse:
-    decision, missing = None, []
+    decision: dict[str, Any] | None = None
+    missing: list[tuple[str, str]] = []
     if editor.bound:
         decision, missing = editor.preview()
     elif application is not None and application.latest_judgement is not None:
