@@ -586,7 +586,7 @@ def world(
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from cloudjudge.web.accounts.management.commands.createuser import admin_permissions
+    from cloudjudge.web.accounts.roles import admin_permissions
     from cloudjudge.web.api.models import ApiToken
     from cloudjudge.web.register import evidence, workflow
     from cloudjudge.web.register.models import Service
