@@ -31,6 +31,9 @@ from cloudjudge.web.accounts.models import Role, User
 #: Roles that must use a second factor.
 MANDATORY_ROLES = frozenset({Role.SECURITY, Role.CISO, Role.AUDITOR, Role.ADMIN})
 RECOVERY_CODE_COUNT = 10
+#: Session key: at this sign-in the directory checked a second factor the
+#: settings trust (OpenID Connect ``amr``/``acr``; ``oidc_signin.mfa_trusted``).
+DIRECTORY_MFA = "cloudjudge_directory_mfa"
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
 TOTP_DIGITS = 6
@@ -59,7 +62,11 @@ def is_required(user: User) -> bool:
 
 
 def is_verified(request) -> bool:
+    """Whether this session passed a second factor: a token here, or the
+    directory's own (trusted) second factor at sign-in."""
     user = request.user
+    if getattr(request, "session", {}).get(DIRECTORY_MFA) is True and user.is_authenticated:
+        return True
     return bool(getattr(user, "is_verified", None) and user.is_verified())
 
 
