@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed
 setup: $(STAMP)
 
 # Pinned dependencies from requirements.lock, then the project itself (editable).
+# scripts/build-deps first: python-ldap compiles against libldap2-dev and libsasl2-dev.
 $(STAMP): pyproject.toml requirements.lock
+	scripts/build-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -22,11 +24,14 @@ run: setup
 	CLOUDJUDGE_DEBUG=1 $(BIN)/cloudjudge serve
 
 # The whole suite on SQLite, then everything that touches the database again
-# on a real local PostgreSQL server that this target starts itself.
+# on a real local PostgreSQL server that this target starts itself. The tests
+# start their own slapd and OpenID Connect provider on free loopback ports and
+# stop them; CLOUDJUDGE_REQUIRE_TEST_SERVERS=1 makes a missing slapd a failure.
 test: setup lint
 	scripts/test-deps
-	$(BIN)/python -m pytest
-	DATABASE_URL="$$(scripts/postgres-test-server start)" $(BIN)/python -m pytest tests/web -m "not e2e"
+	CLOUDJUDGE_REQUIRE_TEST_SERVERS=1 $(BIN)/python -m pytest
+	DATABASE_URL="$$(scripts/postgres-test-server start)" CLOUDJUDGE_REQUIRE_TEST_SERVERS=1 \
+		$(BIN)/python -m pytest tests/web -m "not e2e"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -329,3 +329,20 @@ def seed_ldif() -> str:
     for group, dns in members.items():
         add(group_dn(group), objectClass="groupOfNames", cn=group, member=dns)
     return out.getvalue()
+
+
+if __name__ == "__main__":
+    import os
+    import sys
+
+    sys.exit(
+        servers.run_by_hand(
+            "ldap-test-server",
+            lambda: LDAPServer(
+                Path(os.environ.get("CLOUDJUDGE_TEST_LDAP_DIR", "/tmp/cloudjudge-test-ldap")),
+                port=int(os.environ.get("CLOUDJUDGE_TEST_LDAP_PORT", "54389")),
+                tls_port=int(os.environ.get("CLOUDJUDGE_TEST_LDAPS_PORT", "54636")),
+            ),
+            sys.argv[1:],
+        )
+    )

@@ -202,3 +202,20 @@ class OIDCProvider:
             env[f"CLOUDJUDGE_OIDC_GROUPS_{role.upper()}"] = group
         env.update(overrides)
         return env
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(
+        servers.run_by_hand(
+            "oidc-test-provider",
+            lambda: OIDCProvider(
+                Path(os.environ.get("CLOUDJUDGE_TEST_OIDC_DIR", "/tmp/cloudjudge-test-oidc")),
+                port=int(os.environ.get("CLOUDJUDGE_TEST_OIDC_PORT", "54380")),
+                client_secret=os.environ.get("CLOUDJUDGE_TEST_OIDC_SECRET", "")
+                or secrets.token_urlsafe(32),
+            ),
+            sys.argv[1:],
+        )
+    )

@@ -134,3 +134,32 @@ def make_ca(folder: Path, name: str = "cloudjudge test CA") -> tuple[Path, Path,
     )
     paths[2].chmod(0o600)
     return paths
+
+
+def run_by_hand(name: str, make, argv: list[str]) -> int:
+    """``start`` / ``stop`` for a developer's own runs (``scripts/*-test-server``):
+    start leaves the server running, writes its pid to ``FOLDER/server.pid`` and
+    prints the environment that points cloudjudge at it; stop ends it."""
+    import contextlib
+    import json
+    import os
+    import signal
+
+    command = argv[0] if argv else "start"
+    server = make()
+    pid_file = server.folder / "server.pid"
+    if command == "stop":
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            pid_file.unlink()
+        return 0
+    if command != "start":
+        print(f"usage: {name} start|stop")
+        return 2
+    server.start()
+    pid_file.write_text(str(server.process.pid))
+    (server.folder / "environ.json").write_text(json.dumps(server.environ(), indent=1))
+    for key, value in server.environ().items():
+        print(f"{key}={value}")
+    return 0
