@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from cloudjudge.web.accounts.directory_settings import LDAP_BACKEND
 from cloudjudge.web.accounts.models import Role, Source, User
+from cloudjudge.web.audit.models import Action, AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +91,19 @@ def test_a_directory_account_changes_its_password_in_the_directory(client, setti
     assert reverse("password_change") not in settings_page
     response = client.get(reverse("password_change"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("account_settings")
+
+
+def test_an_administrator_can_close_a_directory_account(login, administrator, from_ldap):
+    client = login(administrator)
+    page = client.get(change_url(from_ldap)).content.decode()
+    assert 'name="is_active"' in page
+    data = {
+        "username": from_ldap.username,
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }  # "is_active" unticked
+    assert client.post(change_url(from_ldap), data).status_code == 302
+    from_ldap.refresh_from_db()
+    assert not from_ldap.is_active
+    update = AuditEntry.objects.get(action=Action.UPDATE, object_id=str(from_ldap.pk))
+    assert update.before["is_active"] is True and update.after["is_active"] is False

@@ -245,6 +245,21 @@ def test_taken_out_of_every_group_they_cannot_sign_in_and_their_work_is_unowned(
     assert "アカウント無効" in dashboard
 
 
+def test_a_closed_account_stays_closed_until_an_administrator_reopens_it(client, fresh_ldap):
+    sign_in(client, "hanako")
+    fresh_ldap.remove_from_group("hanako", "cloudjudge-applicants")
+    sign_in(Client(), "hanako")
+    fresh_ldap.add_to_group("hanako", "cloudjudge-applicants")  # back in the group
+
+    response = sign_in(Client(), "hanako")
+    assert "cloudjudge のアカウントは無効になっています" in response.content.decode()
+    hanako = User.objects.get(username="hanako")
+    assert not hanako.is_active
+    hanako.is_active = True  # the administrator, in the admin site
+    hanako.save()
+    assert path_of(sign_in(Client(), "hanako")) == "/"
+
+
 def test_deleted_from_the_directory_the_daily_sync_closes_the_account(
     client, fresh_ldap, make_application, login, security
 ):

@@ -63,7 +63,6 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         "first_name",
         "last_name",
         "email",
-        "is_active",
         "is_staff",
         "source",
         "must_change_password",
@@ -81,9 +80,9 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and obj.from_directory:
             note = _(
-                "The role, department, name, e-mail address and whether the account is "
-                "active come from the directory (%(source)s) at every sign-in: change them "
-                "there."
+                "The role, department, name and e-mail address come from the directory "
+                "(%(source)s) at every sign-in: change them there. Closing the account here "
+                "(not active) keeps it closed whatever the directory says."
             ) % {"source": obj.get_source_display()}
             fieldsets = [
                 (name, {**options, "description": note} if i == 0 else options)

@@ -7,8 +7,9 @@ access and department, saves it and records every change in the audit trail,
 as the admin site does for a local change (``Action.UPDATE`` with before and
 after values). A person in no mapped group gets no role: :func:`apply`
 refuses them and closes an account they already had (:func:`retire`), so
-their open work shows on the dashboard as unowned. Directory accounts have no
-local password: ``backends.LocalBackend`` never signs them in.
+their open work shows on the dashboard as unowned. A closed account stays
+closed until an administrator reopens it in the admin site. Directory
+accounts have no local password: ``backends.LocalBackend`` never signs them in.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def apply(
     person is in no mapped group (and closes the account they had)."""
     if not may_own(user, profile.source):
         raise Refused(_("This user name belongs to a local account. Ask the system administrator."))
+    if user.pk is not None and not user.is_active:
+        # Closed by the directory sync, a refusal or an administrator: only an
+        # administrator reopens it (admin site), never the directory alone.
+        raise Refused(_("Your cloudjudge account is closed. Ask the system administrator."))
     role, groups = role_for(profile.memberships, role_groups)
     if role is None:
         if user.pk is not None:
@@ -116,7 +121,6 @@ def apply(
         user.source = profile.source
         roles.set_role(user, role)
         user.department = department
-        user.is_active = True
         user.must_change_password = False
         user.set_unusable_password()
         user.directory_checked_at = timezone.now()
