@@ -6,9 +6,10 @@ anyone with access to the admin site; optional for applicants, who enrol in
 their account settings. Whoever has a confirmed device is asked for a token at
 every login, whatever their role. After the password, a session counts as
 verified once a token was accepted (``request.user.is_verified()``, from
-django-otp's ``OTPMiddleware``), or when an OpenID Connect provider checked a
-second factor the settings trust (``DIRECTORY_MFA``); until then ``AccountGateMiddleware`` lets the
-user reach only the token page (or the enrolment page) and the logout.
+django-otp's ``OTPMiddleware``), or when an OpenID Connect provider checked
+a second factor the settings trust (``DIRECTORY_MFA``); until then
+``AccountGateMiddleware`` lets the user reach only the token page (or the
+enrolment page) and the logout.
 
 A TOTP token is six digits; a recovery code is eight letters and digits and
 works once (django-otp's ``StaticDevice`` deletes it when it is used). Both
