@@ -231,39 +231,29 @@ olcAccess: {{1}}to * by dn.exact="{SERVICE_DN}" read by self read by * none
         connection.simple_bind_s(ADMIN_DN, ADMIN_PASSWORD)
         return connection
 
+    def _modify(self, dn: str, *changes) -> None:
+        connection = self.admin()
+        try:
+            connection.modify_s(dn, list(changes))
+        finally:
+            connection.unbind_s()
+
     def remove_from_group(self, uid: str, group: str) -> None:
         import ldap
 
-        connection = self.admin()
-        try:
-            connection.modify_s(
-                group_dn(group), [(ldap.MOD_DELETE, "member", [f"uid={uid},{PEOPLE}".encode()])]
-            )
-        finally:
-            connection.unbind_s()
+        self._modify(group_dn(group), (ldap.MOD_DELETE, "member", [f"uid={uid},{PEOPLE}".encode()]))
 
     def add_to_group(self, uid: str, group: str) -> None:
         import ldap
 
-        connection = self.admin()
-        try:
-            connection.modify_s(
-                group_dn(group), [(ldap.MOD_ADD, "member", [f"uid={uid},{PEOPLE}".encode()])]
-            )
-        finally:
-            connection.unbind_s()
+        self._modify(group_dn(group), (ldap.MOD_ADD, "member", [f"uid={uid},{PEOPLE}".encode()]))
 
     def set_department(self, uid: str, department: str) -> None:
         import ldap
 
-        connection = self.admin()
-        try:
-            connection.modify_s(
-                f"uid={uid},{PEOPLE}",
-                [(ldap.MOD_REPLACE, "departmentNumber", [department.encode()])],
-            )
-        finally:
-            connection.unbind_s()
+        self._modify(
+            f"uid={uid},{PEOPLE}", (ldap.MOD_REPLACE, "departmentNumber", [department.encode()])
+        )
 
     def delete_person(self, uid: str) -> None:
         """Delete the person and their memberships, as an AD administrator would."""

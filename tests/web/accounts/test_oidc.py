@@ -75,10 +75,10 @@ def test_a_provider_user_signs_in_with_role_and_department_from_the_claims(
 def test_a_claim_change_at_the_provider_changes_the_role_and_is_audited(client, oidc):
     sign_in(client, "sakura")
     client.post(reverse("logout"))
-    oidc.set_person("sakura", groups=["cloudjudge-auditors"], department="")
+    oidc.set_person("sakura", groups=["cloudjudge-auditors"], department="", email="")
     sign_in(Client(), "sakura")
     user = User.objects.get(username="sakura@city.example.jp")
-    assert (user.role, user.department) == (Role.AUDITOR, None)
+    assert (user.role, user.department, user.email) == (Role.AUDITOR, None, "")
     update = AuditEntry.objects.get(action=Action.UPDATE, object_id=str(user.pk))
     assert update.before["role"] == "applicant" and update.after["role"] == "auditor"
     assert update.after["department"] is None

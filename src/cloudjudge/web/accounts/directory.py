@@ -39,6 +39,9 @@ AUDITED_FIELDS = [
     "email",
 ]
 
+#: Copied from the directory (LDAP: by django-auth-ldap's AUTH_LDAP_USER_ATTR_MAP).
+NAME_FIELDS = ("first_name", "last_name", "email")
+
 
 class Refused(Exception):
     """The directory knows the person but gives them no role here (or the
@@ -54,7 +57,8 @@ class Profile:
     memberships: Iterable[str]
     #: The department attribute or claim as the directory spells it.
     department: str = ""
-    names: dict[str, str] = field(default_factory=dict)
+    #: first_name, last_name, email as the directory gives them (LDAP: already on the user).
+    names: dict[str, object] = field(default_factory=dict)
 
 
 def role_for(
@@ -116,8 +120,9 @@ def apply(
     with transaction.atomic():
         stored = User.objects.filter(pk=user.pk).first() if user.pk else None
         before = trail.snapshot(stored, AUDITED_FIELDS) if stored else None
-        for name, value in profile.names.items():
-            setattr(user, name, value)
+        for name in NAME_FIELDS:  # as long as the column allows, whatever the directory holds
+            value = str(profile.names.get(name, getattr(user, name)) or "")
+            setattr(user, name, value[: User._meta.get_field(name).max_length])
         user.source = profile.source
         roles.set_role(user, role)
         user.department = department
@@ -126,26 +131,10 @@ def apply(
         user.directory_checked_at = timezone.now()
         user.save()
         roles.grant_permissions(user)
-        after = trail.snapshot(user, AUDITED_FIELDS)
         extra = {"source": profile.source, "groups": groups}
         if profile.department and department is None:
             extra["department_not_found"] = profile.department
-        if before is None:
-            trail.record(
-                Action.CREATE, actor=None, request=request, obj=user, after=after, extra=extra
-            )
-        else:
-            diff = trail.changes(before, after)
-            if diff:
-                trail.record(
-                    Action.UPDATE,
-                    actor=None,
-                    request=request,
-                    obj=user,
-                    before=diff.before,
-                    after=diff.after,
-                    extra=extra,
-                )
+        _record(user, before, extra, request)
     user.department_not_found = extra.get("department_not_found", "")
     return user
 
@@ -164,18 +153,29 @@ def retire(user: User, *, reason: str, request=None) -> bool:
         stored.is_staff = False
         stored.directory_checked_at = timezone.now()
         stored.save(update_fields=["is_active", "is_staff", "directory_checked_at"])
-        diff = trail.changes(before, trail.snapshot(stored, AUDITED_FIELDS))
+        _record(stored, before, {"source": stored.source, "reason": reason}, request)
+    user.is_active = False
+    return True
+
+
+def _record(user: User, before: dict | None, extra: dict, request) -> None:
+    """The directory's change to ``user`` in the audit trail, by nobody (the
+    system): the new account, or the fields that changed (nothing if none)."""
+    after = trail.snapshot(user, AUDITED_FIELDS)
+    if before is None:
+        trail.record(Action.CREATE, actor=None, request=request, obj=user, after=after, extra=extra)
+        return
+    diff = trail.changes(before, after)
+    if diff:
         trail.record(
             Action.UPDATE,
             actor=None,
             request=request,
-            obj=stored,
+            obj=user,
             before=diff.before,
             after=diff.after,
-            extra={"source": stored.source, "reason": reason},
+            extra=extra,
         )
-    user.is_active = False
-    return True
 
 
 def directory_users(source: str):

@@ -87,6 +87,10 @@ class DirectoryOIDCBackend(OIDCAuthenticationBackend):
             check_id_token_claims(payload)
         return payload
 
+    def verify_claims(self, claims):
+        """No e-mail address required: ``username_from`` and the role mapping decide."""
+        return True
+
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
         if claims.get("sub") != payload.get("sub"):
@@ -99,9 +103,9 @@ class DirectoryOIDCBackend(OIDCAuthenticationBackend):
             memberships=as_list(claims.get(settings.CLOUDJUDGE_OIDC_GROUPS_CLAIM)),
             department=str(claims.get(settings.CLOUDJUDGE_OIDC_DEPARTMENT_CLAIM) or ""),
             names={
-                "first_name": str(claims.get("given_name") or "")[:150],
-                "last_name": str(claims.get("family_name") or "")[:150],
-                "email": str(claims.get("email") or "")[:254],
+                "first_name": claims.get("given_name"),
+                "last_name": claims.get("family_name"),
+                "email": claims.get("email"),
             },
         )
         user = directory.apply(
