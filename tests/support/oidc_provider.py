@@ -3,7 +3,7 @@ django-oauth-toolkit served by gunicorn on a loopback port, its own process
 and database, in a folder of its own.
 
     provider = OIDCProvider(tmp_folder)   # a free port unless given
-    provider.start()                      # about 3 s: migrate, people, client
+    provider.start()                      # about 2 s: tables, people, client, gunicorn
     env = provider.environ()              # CLOUDJUDGE_OIDC_* for cloudjudge
     provider.set_person("hanako", groups=[...])
     provider.stop()

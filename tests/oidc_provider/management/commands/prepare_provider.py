@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--site", action="append", default=[], help="a client's base URL")
 
     def handle(self, *args, client_id, client_secret, site, **options):
-        call_command("migrate", verbosity=0, interactive=False)
+        call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
         people = json.loads(settings.PEOPLE_FILE.read_text(encoding="utf-8"))["people"]
         for username, entry in people.items():
             User.objects.create_user(username, password=entry["password"])
