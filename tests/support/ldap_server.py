@@ -40,14 +40,7 @@ GROUPS = f"ou=groups,{SUFFIX}"
 #: Every seeded person's password.
 PASSWORD = "Kumo-no-Ue-2026-ldap!"
 
-#: The groups cloudjudge maps to roles (``CLOUDJUDGE_LDAP_GROUPS_<ROLE>``).
-ROLE_GROUPS = {
-    "applicant": "cloudjudge-applicants",
-    "security": "cloudjudge-security",
-    "ciso": "cloudjudge-ciso",
-    "auditor": "cloudjudge-auditors",
-    "admin": "cloudjudge-admins",
-}
+ROLE_GROUPS = servers.ROLE_GROUPS  # CLOUDJUDGE_LDAP_GROUPS_<ROLE> name these
 
 
 @dataclass(frozen=True)

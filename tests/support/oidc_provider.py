@@ -31,13 +31,7 @@ PASSWORD = "Kumo-no-Ue-2026-oidc!"
 #: The Django test client's site; the browser tests register their live server.
 TEST_CLIENT_SITE = "http://testserver"
 
-ROLE_GROUPS = {
-    "applicant": "cloudjudge-applicants",
-    "security": "cloudjudge-security",
-    "ciso": "cloudjudge-ciso",
-    "auditor": "cloudjudge-auditors",
-    "admin": "cloudjudge-admins",
-}
+ROLE_GROUPS = servers.ROLE_GROUPS
 
 
 def person(username, family, given, department, groups, **extra) -> dict:

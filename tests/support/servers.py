@@ -12,6 +12,14 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
+#: The groups the test directory and provider have for each role (a city's names).
+ROLE_GROUPS = {
+    "applicant": "cloudjudge-applicants",
+    "security": "cloudjudge-security",
+    "ciso": "cloudjudge-ciso",
+    "auditor": "cloudjudge-auditors",
+    "admin": "cloudjudge-admins",
+}
 
 
 def free_port() -> int:
