@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed
 setup: $(STAMP)
 
 # Pinned dependencies from requirements.lock, then the project itself (editable).
+# scripts/build-deps first: python-ldap compiles against libldap2-dev and libsasl2-dev.
 $(STAMP): pyproject.toml requirements.lock
+	scripts/build-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -22,14 +24,16 @@ run: setup
 	CLOUDJUDGE_DEBUG=1 $(BIN)/cloudjudge serve
 
 # The whole suite on SQLite, then everything that touches the database again
-# on a real local PostgreSQL server that this target starts itself; the total
-# time is printed at the end, pass or fail.
+# on a real local PostgreSQL server that this target starts itself. The tests
+# start their own slapd and OpenID Connect provider on free loopback ports and
+# stop them; CLOUDJUDGE_REQUIRE_TEST_SERVERS=1 makes a missing slapd a failure.
+# The total time is printed at the end, pass or fail.
 test: setup
 	@start=$$(date +%s); status=0; \
 	{ scripts/test-deps && \
 	  $(MAKE) --no-print-directory lint && \
-	  $(BIN)/python -m pytest --durations=15 && \
-	  DATABASE_URL="$$(scripts/postgres-test-server start)" \
+	  CLOUDJUDGE_REQUIRE_TEST_SERVERS=1 $(BIN)/python -m pytest --durations=15 && \
+	  DATABASE_URL="$$(scripts/postgres-test-server start)" CLOUDJUDGE_REQUIRE_TEST_SERVERS=1 \
 	    $(BIN)/python -m pytest tests/web -m "not e2e" --durations=15; } || status=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s in all"; exit $$status
 

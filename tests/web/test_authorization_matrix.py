@@ -265,6 +265,9 @@ EXPECTATIONS: dict[str, list[Case]] = {
     ],
     # Logging out is a POST, sent on to the login page.
     "logout": [get(who(405)), post(who(LOGIN))],
+    # Not found unless OpenID Connect is configured (tests/web/accounts/test_oidc.py).
+    "oidc_login": [get(who(404, anonymous=404))],
+    "oidc_callback": [get(who(404, anonymous=404))],
     "password_change": [get(EVERYONE), post(EVERYONE, data={})],
     "account_settings": [get(EVERYONE)],
     "otp_verify": [get(who(REDIRECT)), post(who(REDIRECT), data={})],
@@ -586,7 +589,7 @@ def world(
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from cloudjudge.web.accounts.management.commands.createuser import admin_permissions
+    from cloudjudge.web.accounts.roles import admin_permissions
     from cloudjudge.web.api.models import ApiToken
     from cloudjudge.web.register import evidence, workflow
     from cloudjudge.web.register.models import Service

@@ -28,6 +28,8 @@ Environment variables:
 ``CLOUDJUDGE_LOGIN_FAILURE_LIMIT``   failed logins (per user name and address) before a lockout (5)
 ``CLOUDJUDGE_LOCKOUT_MINUTES``       how long a lockout lasts (default 30)
 ``CLOUDJUDGE_OTP_ISSUER``            name shown in authenticator apps (default ``cloudjudge``)
+``CLOUDJUDGE_LDAP_*``, ``CLOUDJUDGE_OIDC_*``  sign-in with the city's directory (off unless
+                                     set; ``accounts/directory_settings.py``, docs/deploy.md)
 ``EMAIL_BACKEND``, ``EMAIL_HOST``, ``EMAIL_PORT``, ``EMAIL_HOST_USER``,
 ``EMAIL_HOST_PASSWORD``, ``EMAIL_USE_TLS``, ``EMAIL_USE_SSL``, ``DEFAULT_FROM_EMAIL``
 """
@@ -42,6 +44,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from cloudjudge.web.accounts import directory_settings
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -211,11 +215,24 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = [
-    # django-axes first: refuses logins while locked out after repeated failures.
-    "cloudjudge.web.accounts.backends.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Backends: django-axes' lockout first, then the directory (LDAP / Active
+# Directory, OpenID Connect) when CLOUDJUDGE_LDAP_* / CLOUDJUDGE_OIDC_* configure
+# it (off by default), then local accounts. See docs/deploy.md.
+# The names the code reads are declared here, typed, so that mypy sees them;
+# from_environ sets them (and the libraries' own) when a directory is configured.
+CLOUDJUDGE_LDAP_ENABLED = False
+CLOUDJUDGE_LDAP_DEPARTMENT_ATTR = ""
+CLOUDJUDGE_LDAP_ROLE_GROUPS: dict[str, list[str]] = {}
+CLOUDJUDGE_OIDC_ENABLED = False
+CLOUDJUDGE_OIDC_ISSUER = ""
+CLOUDJUDGE_OIDC_USERNAME_CLAIM = ""
+CLOUDJUDGE_OIDC_GROUPS_CLAIM = ""
+CLOUDJUDGE_OIDC_DEPARTMENT_CLAIM = ""
+CLOUDJUDGE_OIDC_ROLE_GROUPS: dict[str, list[str]] = {}
+CLOUDJUDGE_OIDC_TRUSTED_AMR: list[str] = []
+CLOUDJUDGE_OIDC_TRUSTED_ACR: list[str] = []
+OIDC_RP_CLIENT_ID = ""
+globals().update(directory_settings.from_environ(os.environ, debug=DEBUG))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "register:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -335,5 +352,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CLOUDJUDGE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        "django_auth_ldap": {"level": "WARNING"},
+    },
 }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import html
 import re
+from urllib.parse import urljoin
 
 from django.test import Client
 from django.urls import reverse
@@ -49,3 +51,39 @@ def path_of(response) -> str:
 
 def recovery_codes(page: str) -> list[str]:
     return re.findall(r"<li><code>([a-z2-7]{8})</code></li>", page)
+
+
+def oidc_sign_in(client: Client, username: str, password: str, browser=None, follow=True):
+    """Sign in through the OpenID Connect provider as a browser would:
+    cloudjudge's button, the provider's login form, its redirect back to the
+    callback. ``browser`` (a ``requests.Session``) holds the provider's
+    cookies; the response is cloudjudge's answer to the callback."""
+    import requests
+
+    browser = browser or requests.Session()
+    response = client.get(reverse("oidc_login"))
+    assert response.status_code == 302, response
+    answer = browser.get(response.url, allow_redirects=False, timeout=10)
+    for _ in range(10):
+        if answer.is_redirect:
+            target = urljoin(answer.url, answer.headers["Location"])
+            if target.startswith("http://testserver/"):
+                return client.get(target.removeprefix("http://testserver"), follow=follow)
+            answer = browser.get(target, allow_redirects=False, timeout=10)
+            continue
+        form = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', answer.text)
+        assert answer.status_code == 200 and form, answer.text[:500]
+        nxt = re.search(r'name="next" value="([^"]*)"', answer.text)
+        answer = browser.post(
+            answer.url,
+            {
+                "csrfmiddlewaretoken": form.group(1),
+                "username": username,
+                "password": password,
+                "next": html.unescape(nxt.group(1)) if nxt else "",
+            },
+            headers={"Referer": answer.url},
+            allow_redirects=False,
+            timeout=10,
+        )
+    raise AssertionError("the provider never sent the browser back")

@@ -17,6 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from support.directory_fixtures import (  # noqa: F401 (fixtures: the directory sign-in test)
+    directory,
+    ldap_server,
+    oidc_provider,
+    provider,
+)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _allow_orm_beside_playwright():

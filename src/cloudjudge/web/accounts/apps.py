@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from cloudjudge.web.accounts import sessions
+        from cloudjudge.web.accounts import ldap_signin, sessions
 
         sessions.connect()
+        ldap_signin.connect()

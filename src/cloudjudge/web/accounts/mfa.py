@@ -6,8 +6,10 @@ anyone with access to the admin site; optional for applicants, who enrol in
 their account settings. Whoever has a confirmed device is asked for a token at
 every login, whatever their role. After the password, a session counts as
 verified once a token was accepted (``request.user.is_verified()``, from
-django-otp's ``OTPMiddleware``); until then ``AccountGateMiddleware`` lets the
-user reach only the token page (or the enrolment page) and the logout.
+django-otp's ``OTPMiddleware``), or when an OpenID Connect provider checked
+a second factor the settings trust (``DIRECTORY_MFA``); until then
+``AccountGateMiddleware`` lets the user reach only the token page (or the
+enrolment page) and the logout.
 
 A TOTP token is six digits; a recovery code is eight letters and digits and
 works once (django-otp's ``StaticDevice`` deletes it when it is used). Both
@@ -31,6 +33,9 @@ from cloudjudge.web.accounts.models import Role, User
 #: Roles that must use a second factor.
 MANDATORY_ROLES = frozenset({Role.SECURITY, Role.CISO, Role.AUDITOR, Role.ADMIN})
 RECOVERY_CODE_COUNT = 10
+#: Session key: at this sign-in the directory checked a second factor the
+#: settings trust (OpenID Connect ``amr``/``acr``; ``oidc_signin.mfa_trusted``).
+DIRECTORY_MFA = "cloudjudge_directory_mfa"
 TOTP_DEVICE_NAME = "authenticator"
 RECOVERY_DEVICE_NAME = "recovery codes"
 TOTP_DIGITS = 6
@@ -59,7 +64,11 @@ def is_required(user: User) -> bool:
 
 
 def is_verified(request) -> bool:
+    """Whether this session passed a second factor: a token here, or the
+    directory's own (trusted) second factor at sign-in."""
     user = request.user
+    if getattr(request, "session", {}).get(DIRECTORY_MFA) is True and user.is_authenticated:
+        return True
     return bool(getattr(user, "is_verified", None) and user.is_verified())
 
 

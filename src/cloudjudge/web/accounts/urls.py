@@ -1,11 +1,12 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from cloudjudge.web.accounts import views
+from cloudjudge.web.accounts import oidc_signin, views
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("oidc/login/", oidc_signin.LoginView.as_view(), name="oidc_login"),
+    path("oidc/callback/", oidc_signin.CallbackView.as_view(), name="oidc_callback"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("settings/", views.account_settings, name="account_settings"),
     path("mfa/verify/", views.otp_verify, name="otp_verify"),

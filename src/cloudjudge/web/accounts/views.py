@@ -1,10 +1,12 @@
-"""Account pages: the password change (forced after an initial password), the
+"""Account pages: the login and logout (local, LDAP and OpenID Connect
+accounts), the password change (forced after an initial password), the
 second factor (verify at login, enrol, recovery codes) and account settings."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -18,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from cloudjudge.web.accounts import mfa
+from cloudjudge.web.accounts import directory, mfa, oidc_signin
 from cloudjudge.web.accounts.forms import EnrolForm, PasswordChangeForm, TokenForm
 from cloudjudge.web.audit import trail
 from cloudjudge.web.audit.models import Action
@@ -37,13 +39,58 @@ def next_url(request, default: str | None = None) -> str:
     return resolve_url(default or settings.LOGIN_REDIRECT_URL)
 
 
+# --------------------------------------------------------------------------- login, logout
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login form (local and LDAP accounts) and, when configured, the
+    button that signs in through the OpenID Connect provider."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["ldap_enabled"] = settings.CLOUDJUDGE_LDAP_ENABLED
+        context["oidc_enabled"] = oidc_signin.enabled()
+        context["oidc_provider"] = oidc_signin.provider_name()
+        context["refusal"] = getattr(self.request, "directory_refusal", None)
+        return context
+
+    def form_valid(self, form):
+        department = getattr(form.get_user(), "department_not_found", "")
+        response = super().form_valid(form)
+        if department:
+            messages.warning(self.request, directory.department_missing_message(department))
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """After an OpenID Connect sign-in, logging out here logs out at the
+    provider too (its end-session page comes back to the login page)."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated and oidc_signin.signed_in_through_oidc(request):
+            target = oidc_signin.provider_logout_url(request)
+            auth_logout(request)
+            return HttpResponseRedirect(target)
+        return super().post(request, *args, **kwargs)
+
+
 # --------------------------------------------------------------------------- password
 
 
 @method_decorator(never_cache, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """A local account's password; a directory account's is changed in the directory."""
+
     form_class = PasswordChangeForm
     template_name = "registration/password_change.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.from_directory:
+            messages.info(request, _("Your password is managed by the directory: change it there."))
+            return redirect("account_settings")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -123,6 +123,14 @@ class Dashboard:
     reviews_due_count: int = 0
     reviews_due: list[Application] = field(default_factory=list)
     awaiting_count: int = 0
+    unowned_applications_count: int = 0
+    unowned_items_count: int = 0
+    unowned_applications: list[Application] = field(default_factory=list)
+    unowned_items: list[ChecklistItem] = field(default_factory=list)
+
+    @property
+    def unowned_count(self) -> int:
+        return self.unowned_applications_count + self.unowned_items_count
 
     @property
     def rows(self) -> list[tuple[str, str, list[tuple[str, int]], int]]:
@@ -139,10 +147,26 @@ class Dashboard:
         ]
 
 
+#: Statuses after which an application is nobody's work any more.
+CLOSED = (Status.ENDED, Status.REJECTED)
+
+
+def unowned_work(
+    applications: QuerySet[Application],
+) -> tuple[QuerySet[Application], QuerySet[ChecklistItem]]:
+    """Open applications whose applicant's account is closed, and open
+    checklist rows whose owner's is (e.g. someone removed from the city's
+    directory): work someone must take over."""
+    apps = applications.filter(applicant__is_active=False).exclude(status__in=CLOSED)
+    items = checklist.open_items(applications).filter(owner__is_active=False)
+    return apps, items
+
+
 def dashboard(
     user: User, applications: QuerySet[Application], today: datetime.date | None = None
 ) -> Dashboard:
-    """Counts by status and verdict, overdue checklist rows, reviews due: six queries."""
+    """Counts by status and verdict, overdue checklist rows, reviews due,
+    unowned work: eight queries, and one more for each kind of unowned work."""
     today = today or timezone.localdate()
     board = Dashboard()
     for row in applications.values("status", "verdict").annotate(n=Count("id")).order_by():
@@ -165,4 +189,17 @@ def dashboard(
         due.select_related("service", "department").order_by("review_due")[:10]
     )
     board.awaiting_count = awaiting_review(applications, user).count()
+    apps, items = unowned_work(applications)
+    board.unowned_applications_count = apps.count()
+    board.unowned_items_count = items.count()
+    if board.unowned_applications_count:
+        board.unowned_applications = list(
+            apps.select_related("service", "applicant").order_by("number")[:10]
+        )
+    if board.unowned_items_count:
+        board.unowned_items = list(
+            items.select_related("application__service", "owner").order_by(
+                "application_id", "position"
+            )[:10]
+        )
     return board

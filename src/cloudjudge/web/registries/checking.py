@@ -265,6 +265,8 @@ def registry_alerts(
     applications), so the dashboard reuses its last answer for the same
     applications, day and data version; the version query is cheap and exact."""
     today = today or timezone.localdate()
+    if applications.query.is_empty():  # e.g. an applicant without a department: no SQL to key on
+        return DashboardAlerts.of(check_in_use(applications, today=today))
     key = (
         "registry-alerts:"
         + hashlib.sha256(

@@ -63,14 +63,15 @@ def permissions_header(policy: dict[str, list[str]]) -> str:
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.csp = csp_header(getattr(settings, "CLOUDJUDGE_CONTENT_SECURITY_POLICY", DEFAULT_CSP))
         self.permissions = permissions_header(
             getattr(settings, "CLOUDJUDGE_PERMISSIONS_POLICY", DEFAULT_PERMISSIONS_POLICY)
         )
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.csp)
+        # Read at each request: the directory settings add their provider to form-action.
+        policy = getattr(settings, "CLOUDJUDGE_CONTENT_SECURITY_POLICY", DEFAULT_CSP)
+        response.headers.setdefault("Content-Security-Policy", csp_header(policy))
         response.headers.setdefault("Permissions-Policy", self.permissions)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response

@@ -11,13 +11,12 @@ status 1.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 
-from cloudjudge.web.accounts import mfa
+from cloudjudge.web.accounts import mfa, roles
 from cloudjudge.web.accounts.models import Department, Role, User
 from cloudjudge.web.accounts.passwords import generate_password
 from cloudjudge.web.audit import trail
@@ -30,16 +29,6 @@ ROLE_LABELS = {
     Role.AUDITOR: "監査者",
     Role.ADMIN: "システム管理者",
 }
-
-#: What the system administrator manages in the admin site: users, departments,
-#: their second-factor devices and login lockouts (not the register itself).
-ADMIN_PERMISSIONS = [
-    ("accounts", "user", ("view", "add", "change")),
-    ("accounts", "department", ("view", "add", "change", "delete")),
-    ("otp_totp", "totpdevice", ("view", "delete")),
-    ("otp_static", "staticdevice", ("view", "delete")),
-    ("axes", "accessattempt", ("view", "delete")),
-]
 
 
 class Command(BaseCommand):
@@ -108,13 +97,12 @@ class Command(BaseCommand):
                 last_name=options["last_name"],
                 first_name=options["first_name"],
                 must_change_password=True,
-                is_staff=role == Role.ADMIN,
             )
+            roles.set_role(user, role)
             password = generate_password(user)
             user.set_password(password)
             user.save()
-            if role == Role.ADMIN:
-                user.user_permissions.set(admin_permissions())
+            roles.grant_permissions(user)
             trail.record(
                 Action.CREATE,
                 obj=user,
@@ -145,16 +133,3 @@ class Command(BaseCommand):
         if Department.objects.filter(name=name).exists():
             raise CommandError(f"課の名称「{name}」は別のコードで既に使われています。")
         return Department.objects.create(code=code, name=name), True
-
-
-def admin_permissions() -> list[Permission]:
-    wanted = [
-        (app, f"{action}_{model}")
-        for app, model, actions in ADMIN_PERMISSIONS
-        for action in actions
-    ]
-    found = Permission.objects.filter(
-        content_type__app_label__in={app for app, _ in wanted},
-        codename__in={codename for _, codename in wanted},
-    ).select_related("content_type")
-    return [p for p in found if (p.content_type.app_label, p.codename) in wanted]
