@@ -44,6 +44,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.catalog.schema import Item
+from cloudjudge.documents.cells import put_text
 from cloudjudge.documents.models import QuestionnaireRequest
 from cloudjudge.labels import ANSWER_CHOICES, ANSWER_STATUS, CHECKLIST_STATUS_LABELS
 
@@ -277,13 +278,14 @@ def _cover(
     widths = {"A": 18, "B": 34, "C": 34, "D": 34}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
-    ws["A1"] = "クラウドサービス 事業者確認票（質問票）"
+    put_text(ws["A1"], "クラウドサービス 事業者確認票（質問票）")
     ws["A1"].font = Font(name=_FONT, size=16, bold=True)
     ws.merge_cells("A1:D1")
     ws.row_dimensions[1].height = 30
-    ws["A2"] = (
+    put_text(
+        ws["A2"],
         f"{catalog.publisher}「{catalog.title}」第 {catalog.version} 版に基づき、"
-        "サービス及びサービス提供者の対策状況を確認します。"
+        "サービス及びサービス提供者の対策状況を確認します。",
     )
     ws["A2"].font = font
     ws["A2"].alignment = _TOP_WRAP
@@ -303,7 +305,10 @@ def _cover(
     ]
     row = 4
     for name, value in fields:
-        label_cell, value_cell = ws.cell(row, 1, name), ws.cell(row, 2, value)
+        # The values come from the application (service name, provider, contact, …):
+        # whatever they start with, the vendor's Excel gets text, never a formula.
+        label_cell = put_text(ws.cell(row, 1), name)
+        value_cell = put_text(ws.cell(row, 2), value)
         label_cell.font = Font(name=_FONT, size=_SIZE, bold=True)
         label_cell.fill = _LABEL_FILL
         value_cell.font = font
@@ -314,12 +319,12 @@ def _cover(
         ws.row_dimensions[row].height = 20
         row += 1
     row += 1
-    ws.cell(row, 1, "記入要領").font = Font(name=_FONT, size=12, bold=True)
+    put_text(ws.cell(row, 1), "記入要領").font = Font(name=_FONT, size=12, bold=True)
     row += 1
     text_width = sum(widths.values())
     for n, text in enumerate(INSTRUCTIONS, start=1):
         line = f"{n}. {text}"
-        cell = ws.cell(row, 1, line)
+        cell = put_text(ws.cell(row, 1), line)
         cell.font = font
         cell.alignment = _TOP_WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
@@ -334,8 +339,7 @@ def _answers(ws: Worksheet, app: QuestionnaireRequest, catalog: Catalog, items: 
     font = Font(name=_FONT, size=_SIZE)
     for letter, header, width in COLUMNS:
         ws.column_dimensions[letter].width = width
-        cell = ws[f"{letter}1"]
-        cell.value = header
+        cell = put_text(ws[f"{letter}1"], header)
         cell.font = Font(name=_FONT, size=_SIZE, bold=True)
         cell.fill = _HEAD_FILL
         cell.alignment = _CENTER
@@ -352,8 +356,7 @@ def _answers(ws: Worksheet, app: QuestionnaireRequest, catalog: Catalog, items: 
             APP_COL: app.application_number,
         }
         for letter, _, _ in COLUMNS:
-            cell = ws[f"{letter}{row}"]
-            cell.value = values.get(letter)
+            cell = put_text(ws[f"{letter}{row}"], values.get(letter))
             cell.font = font
             cell.border = _BORDER
             cell.alignment = _TOP_WRAP
@@ -396,8 +399,8 @@ def _identity_sheet(ws: Worksheet, app: QuestionnaireRequest, code: str) -> None
         ("items", ",".join(app.item_ids)),
     ]
     for n, (key, value) in enumerate(rows, start=1):
-        ws.cell(n, 1, key)
-        ws.cell(n, 2, value)
+        put_text(ws.cell(n, 1), key)
+        put_text(ws.cell(n, 2), value)
     ws.sheet_state = "hidden"
     _protect(ws)
 

@@ -8,6 +8,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+from cloudjudge.documents.cells import put_text
 from cloudjudge.registries.columns import Column, columns_for
 from cloudjudge.registries.entries import KIND_LABELS, KINDS, RegistryKind
 
@@ -109,11 +110,11 @@ def template_bytes(kind: RegistryKind) -> bytes:
     ws = wb.active
     ws.title = f"{KIND_LABELS[kind]}登録簿"
     for j, column in enumerate(columns, start=1):
-        head = ws.cell(row=1, column=j, value=column.heading)
+        head = put_text(ws.cell(row=1, column=j), column.heading)
         head.font = bold
         if kind in column.required or column.field == "audit_period_end":
             head.fill = required_fill
-        cell = ws.cell(row=2, column=j, value=example.get(column.field, ""))
+        cell = put_text(ws.cell(row=2, column=j), example.get(column.field, ""))
         if isinstance(cell.value, date):
             cell.number_format = "yyyy/m/d"
         letter = head.column_letter
