@@ -29,7 +29,6 @@ import math
 import re
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,7 +36,6 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -46,6 +44,7 @@ from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.catalog.schema import Item
 from cloudjudge.documents.cells import put_text
 from cloudjudge.documents.models import QuestionnaireRequest
+from cloudjudge.documents.packages import MiB, PackageLimits, PackageRefused, inspect_package
 from cloudjudge.labels import ANSWER_CHOICES, ANSWER_STATUS, CHECKLIST_STATUS_LABELS
 
 FORMAT = "cloudjudge-questionnaire/1"
@@ -453,9 +452,16 @@ def _same_text(a: str, b: str) -> bool:
     return _SPACE.sub("", a) == _SPACE.sub("", b)
 
 
-#: A questionnaire is tens of kilobytes; refuse archives that would unpack to more
-#: than this, before any XML is parsed (zip bombs).
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+#: A questionnaire is tens of kilobytes: refuse packages that would unpack to
+#: more than this, before any XML is parsed (zip bombs). openpyxl holds the
+#: whole workbook in memory, about ten times its XML, so this bounds memory too.
+LIMITS = PackageLimits(max_unpacked=10 * MiB, max_members=200)
+#: Rows of the answer sheet looked at: a few hundred items at most, with room
+#: for blank rows a spreadsheet program adds. A cell far below (row 1,048,576)
+#: would otherwise make the reader walk a million empty rows.
+MAX_ROWS = 5_000
+#: Problems listed before reading stops (a wrong file gives one per row).
+MAX_PROBLEMS = 100
 
 
 def _unreadable(message: str) -> QuestionnaireError:
@@ -463,22 +469,27 @@ def _unreadable(message: str) -> QuestionnaireError:
 
 
 def _open(data: bytes):
+    """The workbook, or ``QuestionnaireError`` saying what was found: never a
+    parser's exception (a broken sheet XML is the vendor's file, not our bug)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            unpacked = sum(info.file_size for info in package.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _unreadable(f"Excel ブック（.xlsx）として読めません（{type(exc).__name__}）") from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _unreadable(
-            f"ブックが大きすぎます（展開後 {unpacked // 1024 // 1024} MB）。"
-            "質問票以外のファイルではありませんか。"
-        )
+        inspect_package(data, LIMITS, what="ブック")
+    except PackageRefused as exc:
+        if exc.code == "broken":
+            raise _unreadable(
+                "Excel ブック（.xlsx）として読めません（.xlsx ではないか、ファイルが壊れています）"
+            ) from None
+        raise _unreadable(exc.message) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # LibreOffice's extensions, unknown styles
             return load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise _unreadable(f"Excel ブック（.xlsx）として読めません（{type(exc).__name__}）") from exc
+    except Exception as exc:  # ParseError, XMLSyntaxError, KeyError, … of a broken part
+        detail = " ".join(str(exc).split())[:120]
+        raise _unreadable(
+            "Excel ブック（.xlsx）として読めません。ブックの中の XML が壊れています"
+            f"（{type(exc).__name__}: {detail}）。"
+            "Excel で開けるか確かめ、.xlsx で保存し直してください"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -594,6 +605,19 @@ def read_questionnaire(
             [*problems, QuestionnaireProblem(ANSWER_SHEET, None, None, "回答シートがありません")]
         )
     ws = wb[ANSWER_SHEET]
+    if ws.max_row > MAX_ROWS:
+        raise QuestionnaireError(
+            [
+                *problems,
+                QuestionnaireProblem(
+                    ANSWER_SHEET,
+                    ws.max_row,
+                    None,
+                    f"回答シートに {ws.max_row:,} 行目まで値か書式があります"
+                    f"（上限 {MAX_ROWS:,} 行）。行の追加はしないでください",
+                ),
+            ]
+        )
     header_problems = _check_headers(ws)
     if header_problems:
         raise QuestionnaireError([*problems, *header_problems])
@@ -604,6 +628,17 @@ def read_questionnaire(
     letters = [letter for letter, _, _ in COLUMNS]
     rows = ws.iter_rows(min_row=FIRST_ROW, max_col=len(COLUMNS), values_only=True)
     for row, values in enumerate(rows, start=FIRST_ROW):
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(
+                QuestionnaireProblem(
+                    ANSWER_SHEET,
+                    row,
+                    None,
+                    f"問題が多いため、{MAX_PROBLEMS} 件で読むのをやめました"
+                    "（この質問票ではない別のブックではありませんか）",
+                )
+            )
+            break
         cells = dict(zip(letters, values, strict=True))
         if all(_text(v) == "" for v in values):
             continue

@@ -1,0 +1,186 @@
+"""Hostile Office files, built for real, and a way to measure what reading
+one costs: the peak resident memory of a fresh Python process.
+
+The bombs are the shapes the outside audit measured (issue 14): an .xlsx of a
+few megabytes whose sheet unpacks to 1 GiB, one whose single cell holds
+1 GiB, and Office evidence files that unpack to 1 GiB. They are real zip
+archives whose members really inflate to what they declare, so a reader that
+ignored the declared sizes would be caught, not just one that trusts them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+GiB = 1024**3
+
+_CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" '
+    b'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="xml" ContentType="application/xml"/>'
+    b'<Override PartName="/xl/workbook.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    b'<Override PartName="/xl/worksheets/sheet1.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    b"</Types>"
+)
+_ROOT_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    b'<sheets><sheet name="list" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
+_SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+_SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def _cell(ref: str, text: str) -> bytes:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'.encode()
+
+
+HEADING_ROW = (
+    b'<row r="1">'
+    + _cell("A1", "登録番号")
+    + _cell("B1", "クラウドサービスの名称")
+    + _cell("C1", "事業者")
+    + _cell("D1", "監査対象期間の末日")
+    + b"</row>"
+)
+
+
+def _write_xlsx(path: Path, sheet_parts, level: int = 1) -> Path:
+    """An .xlsx whose sheet is the concatenation of ``sheet_parts`` (an
+    iterable of bytes), streamed through deflate: nothing large is held."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            for part in sheet_parts:
+                sheet.write(part)
+    return path
+
+
+def rows_bomb(path: Path, unpacked: int = GiB) -> Path:
+    """An .xlsx list (a real heading, then data rows) whose sheet unpacks to
+    about ``unpacked`` bytes: a few MB on disk."""
+
+    # A hundred rows over and over, as a generated bomb would: row numbers
+    # repeat, which no reader gets to see.
+    block = b"".join(
+        b'<row r="%d">' % r
+        + _cell(f"A{r}", f"C21-{r:04d}-1")
+        + _cell(f"B{r}", "サービス")
+        + _cell(f"C{r}", "事業者")
+        + _cell(f"D{r}", "2024/3/31")
+        + b" " * 8000  # white space between elements: valid, and it packs well
+        + b"</row>"
+        for r in range(2, 102)
+    )
+
+    def parts():
+        yield _SHEET_HEAD + HEADING_ROW
+        for _ in range(unpacked // len(block) + 1):
+            yield block
+        yield _SHEET_TAIL
+
+    return _write_xlsx(path, parts(), level=9)
+
+
+def cell_bomb(path: Path, unpacked: int = GiB) -> Path:
+    """An .xlsx whose second row holds one cell of ``unpacked`` bytes of text."""
+    chunk = b"A" * (4 * 1024 * 1024)
+
+    def parts():
+        yield _SHEET_HEAD + HEADING_ROW + b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
+        for _ in range(unpacked // len(chunk)):
+            yield chunk
+        yield b"</t></is></c></row>" + _SHEET_TAIL
+
+    return _write_xlsx(path, parts(), level=9)
+
+
+def office_bomb(kind: str, unpacked: int = GiB) -> bytes:
+    """A .docx / .xlsx / .pptx (for evidence uploads) with one part that
+    unpacks to ``unpacked`` bytes of XML whitespace."""
+    folder = {"docx": "word", "xlsx": "xl", "pptx": "ppt"}[kind]
+    buffer = io.BytesIO()
+    chunk = b" " * (4 * 1024 * 1024)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        with archive.open(f"{folder}/document.xml", "w", force_zip64=True) as part:
+            part.write(b"<document>")
+            for _ in range(unpacked // len(chunk)):
+                part.write(chunk)
+            part.write(b"</document>")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a child process printed as JSON, its peak RSS and its wall time."""
+
+    result: dict
+    peak_rss_mib: float
+    seconds: float
+
+
+def measure(code: str, *args: str, timeout: float = 120) -> Measured:
+    """Run ``code`` (a Python snippet that prints one JSON line last) in a
+    fresh interpreter and return what it printed with its peak resident set
+    size, as the kernel counted it for that child alone (``wait4``'s
+    ``ru_maxrss``), and its wall time. A child still running after
+    ``timeout`` seconds is killed and the test fails."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code), *args], stdout=out, stderr=err, env=env
+        )
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
+    assert seconds < timeout, f"killed after {timeout} s"
+    assert process.returncode == 0, stderr[-2000:]
+    return Measured(json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024, seconds)

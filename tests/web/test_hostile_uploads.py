@@ -1,0 +1,97 @@
+"""Bombs and broken files through every way in (issue 14, "Hostile input"):
+evidence uploads, the questionnaire import, and the registry imports by the
+page, the API and the command. Each is refused in seconds with a Japanese
+message, and nothing is written."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cloudjudge.web.audit.models import Action, AuditEntry
+from cloudjudge.web.questionnaires.models import AnswerProposal, QuestionnaireImport
+from cloudjudge.web.register import uploads
+from cloudjudge.web.register.models import Evidence
+from support.bombs import GiB, office_bomb
+
+from .documents.helpers import INTERNET_PC, download_questionnaire, upload
+
+
+@pytest.fixture(scope="module")
+def office_bombs():
+    return {kind: office_bomb(kind) for kind in ("docx", "xlsx", "pptx")}
+
+
+@pytest.mark.parametrize("kind", ["docx", "xlsx", "pptx"])
+def test_an_office_evidence_bomb_is_refused_before_it_is_stored(office_bombs, kind):
+    data = office_bombs[kind]
+    assert len(data) < 5 * 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(ValidationError) as caught:
+        uploads.check(SimpleUploadedFile(f"証跡.{kind}", data))
+    assert time.monotonic() - started < 5
+    assert caught.value.code == "oversized"
+    message = caught.value.messages[0]
+    assert "展開すると 1.0 GB" in message and "上限 200 MB" in message and "圧縮爆弾" in message
+
+
+def test_an_office_bomb_already_stored_is_never_served_as_office(office_bombs, tmp_path):
+    """Re-sniffed on download: a bomb stored before this check goes out as bytes."""
+    assert uploads.sniff(io.BytesIO(office_bombs["xlsx"])).kind == "oversized"
+
+
+@pytest.mark.django_db
+def test_the_evidence_page_refuses_a_bomb_and_keeps_nothing(login, applicant, make_application):
+    app = make_application()
+    row = app.checklist_items.first()
+    url = reverse("register:evidence_upload", args=[app.pk, row.pk])
+    data = office_bomb("xlsx")
+    client = login(applicant)
+    response = client.post(url, {"file": SimpleUploadedFile("監査報告書.xlsx", data)})
+    assert response.status_code == 302
+    assert not Evidence.objects.exists()
+    assert not AuditEntry.objects.filter(action=Action.EVIDENCE_UPLOAD).exists()
+    assert "展開すると 1.0 GB" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_broken_sheet_xml_in_a_questionnaire_is_a_400_not_a_500(
+    login, applicant, make_application, make_service
+):
+    service = make_service(name="オンラインストレージ", provider="Example Storage 株式会社")
+    app = make_application(service=service, **INTERNET_PC)
+    client = login(applicant)
+    data = download_questionnaire(client, app)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            content = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                content = content[: len(content) // 2]
+            zout.writestr(info.filename, content)
+    response = upload(client, app, out.getvalue())
+    assert response.status_code == 400
+    assert "XML が壊れています" in response.content.decode()
+    assert not QuestionnaireImport.objects.exists() and not AnswerProposal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_questionnaire_bomb_is_refused_in_seconds(login, applicant, make_application):
+    app = make_application(**INTERNET_PC)
+    client = login(applicant)
+    started = time.monotonic()
+    response = upload(client, app, office_bomb("xlsx", unpacked=GiB))
+    assert time.monotonic() - started < 5
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "展開後 1.0 GB" in page and "上限 10 MB" in page
+    assert not QuestionnaireImport.objects.exists()
