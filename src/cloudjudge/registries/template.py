@@ -1,5 +1,6 @@
 """The import template offered as a download: an .xlsx per registry kind with the
-Japanese headings, an example row and a sheet explaining every column."""
+Japanese headings, an example row (never imported, even when left in) and a
+sheet explaining every column."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from cloudjudge.documents.cells import put_text
 from cloudjudge.registries.columns import Column, columns_for
-from cloudjudge.registries.entries import KIND_LABELS, KINDS, RegistryKind
+from cloudjudge.registries.entries import KIND_LABELS, KINDS, RegistryKind, normalise_number
 
 #: The columns the template has, per kind, in order (alternatives such as
 #: 監査対象期間 as a range or 状態 are accepted on import but not offered).
@@ -83,6 +84,13 @@ EXAMPLES: dict[str, dict[str, object]] = {
     },
 }
 
+#: The example rows' numbers, and the marks that open an example row: such a
+#: row is never imported as an entry, even when left in the file.
+EXAMPLE_NUMBERS: frozenset[str] = frozenset(
+    normalise_number(example["number"]) for example in EXAMPLES.values()
+)
+EXAMPLE_MARKS: tuple[str, ...] = ("記入例", "(例)", "【例】", "例:", "[例]")
+
 DATE_FORMATS = (
     "2024/3/31、2024-03-31、2024年3月31日、令和6年3月31日、令和元年5月1日、R6.3.31、"
     "Excel の日付（全角数字も可）"
@@ -137,7 +145,9 @@ def template_bytes(kind: RegistryKind) -> bytes:
         )
     notes.append([])
     notes.append(["日付の書き方", "", DATE_FORMATS])
-    notes.append(["注意", "", "2行目は記入例です。取り込む前に削除してください。"])
+    notes.append(
+        ["注意", "", "2行目は記入例です。残したまま取り込んでも、記入例の行は読み飛ばします。"]
+    )
     for letter, width in zip("ABCD", (24, 6, 60, 60), strict=True):
         notes.column_dimensions[letter].width = width
 

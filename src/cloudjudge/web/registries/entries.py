@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from cloudjudge import registries as core
 from cloudjudge.web.register import judging
@@ -24,21 +24,35 @@ FILTER_STATUSES = (
     "valid",
     "expiring",
     "renewal_pending",
+    "renewal_late",
     "expired",
     "withdrawn",
+    "lapsed",
+    "suspended",
     "not_yet_registered",
     "removed",
+    "renewed",
 )
 
 
 def status_q(status: str, today: datetime.date, days: int = core.DEFAULT_DAYS_AHEAD) -> Q:
-    """Entries on the current list with this status on ``today`` (``removed``: not on it)."""
+    """Entries on the current list with this status on ``today`` (``removed``
+    and ``renewed``: not on it)."""
     if status == "removed":
-        return Q(removed_in__isnull=False)
+        return Q(removed_in__isnull=False, renewed_as__isnull=True)
+    if status == "renewed":
+        return Q(removed_in__isnull=False, renewed_as__isnull=False)
     on_list = Q(removed_in__isnull=True)
+    # A withdrawal, lapse or suspension counts from its date (core.ended_status).
+    dated = Q(status_since__isnull=True) | Q(status_since__lte=today)
     if status == "withdrawn":
-        return on_list & Q(withdrawn=True)
-    live = on_list & Q(withdrawn=False)
+        return on_list & dated & Q(withdrawn=True)
+    if status == "lapsed":
+        return on_list & dated & Q(withdrawn=False, lapsed=True)
+    if status == "suspended":
+        return on_list & dated & Q(withdrawn=False, lapsed=False, suspended=True)
+    ended = dated & (Q(withdrawn=True) | Q(lapsed=True) | Q(suspended=True))
+    live = on_list & ~ended
     registered = Q(registered_on__isnull=True) | Q(registered_on__lte=today)
     if status == "not_yet_registered":
         return live & Q(registered_on__gt=today)
@@ -46,8 +60,11 @@ def status_q(status: str, today: datetime.date, days: int = core.DEFAULT_DAYS_AH
     horizon = today + datetime.timedelta(days=days)
     if status == "expired":
         return live & Q(expires_on__lt=today, renewal_pending=False)
+    applied_late = Q(renewal_applied_on__gt=F("expires_on"))
     if status == "renewal_pending":
-        return live & Q(expires_on__lt=today, renewal_pending=True)
+        return live & Q(expires_on__lt=today, renewal_pending=True) & ~applied_late
+    if status == "renewal_late":
+        return live & Q(expires_on__lt=today, renewal_pending=True) & applied_late
     if status == "expiring":
         return live & Q(expires_on__gte=today, expires_on__lt=horizon, renewal_pending=False)
     if status == "valid":
