@@ -45,7 +45,7 @@ from cloudjudge.registries.columns import (
     heading_key,
     resolve,
 )
-from cloudjudge.registries.dates import DateError, parse_date, parse_period_end
+from cloudjudge.registries.dates import DateError, find_dates, parse_date, parse_period_end
 from cloudjudge.registries.entries import (
     KIND_LABELS,
     KINDS,
@@ -125,6 +125,9 @@ _FALSE = {
 }  # fmt: skip
 
 
+_MARKS = frozenset("○〇◯●◎✓✔レ")
+
+
 def parse_flag(value: object) -> bool:
     """○ / 空欄 style flags; a date counts as yes (e.g. the date of withdrawal)."""
     return read_flag(value)[0]
@@ -147,6 +150,13 @@ def read_flag(value: object) -> tuple[bool, date | None]:
         return True, parse_date(value)
     except DateError:
         pass
+    if key[:1] in _MARKS:  # 「○（2025/7/1 申請）」: a mark and its date
+        try:
+            dates = find_dates(key[1:])
+        except DateError:
+            dates = []
+        if len(dates) == 1:
+            return True, dates[0]
     try:
         note = read_status(value)
     except Unreadable:

@@ -9,7 +9,8 @@ import's transaction):
 * proposes a re-link for every service linked to the old entry: one that has
   the old number recorded (``RegistryLink``), and one matched by name that
   would otherwise stay on the old entry. A pending proposal of the same
-  service and list from an earlier import is superseded.
+  service and list from an earlier import is superseded (one still waiting
+  for the entry renewed now moves on to its successor).
 
 Nothing about a service changes until the security office confirms
 (``accept``: the new number is recorded through ``entries.set_number``, which
@@ -67,23 +68,35 @@ def record_renewals(kind: str, renewals: Iterable[core.Renewal], snapshot: Regis
     }
     registry = Registry.load(candidates.values())
 
+    # A proposal still waiting for the entry renewed now moves on to its successor.
+    waiting = {
+        p.new_entry_id: p
+        for p in RelinkProposal.objects.filter(
+            kind=kind, decision=RelinkDecision.PENDING, new_entry__in=[old for old, _, _ in pairs]
+        ).select_related("old_entry")
+    }
     proposals: list[RelinkProposal] = []
     for old, new, how in pairs:
         linked = [
-            (service_id, True) for service_id, number in recorded.items() if number == old.number
+            (service_id, True, old)
+            for service_id, number in recorded.items()
+            if number == old.number
         ]
         for service in candidates.values():
             found = registry.resolve(kind, service.name, service.provider or "")
             if found.entry is not None and found.entry.pk == old.pk:
-                linked.append((service.pk, False))
-        for service_id, had_number in linked:
+                linked.append((service.pk, False, old))
+        earlier = waiting.get(old.pk)
+        if earlier is not None:
+            linked.append((earlier.service_id, earlier.had_number, earlier.old_entry))
+        for service_id, had_number, linked_to in linked:
             proposals.append(
                 RelinkProposal(
                     service_id=service_id,
                     kind=kind,
-                    old_number=old.number,
+                    old_number=linked_to.number,
                     new_number=new.number,
-                    old_entry=old,
+                    old_entry=linked_to,
                     new_entry=new,
                     snapshot=snapshot,
                     how=how,
