@@ -213,7 +213,7 @@ def test_the_templates_example_row_is_never_imported(fixture_path):
     assert warning.message == "テンプレートの記入例の行なので取り込みませんでした"
 
 
-# --------------------------------------------------------------------------- refusals name what was found
+# --------------------------------------------------------------------------- what was found
 
 
 @pytest.mark.parametrize(

@@ -205,9 +205,10 @@ def test_renewal_pending_and_late_renewals_in_the_check(
 
     expiry = today - datetime.timedelta(days=40)
     end = audit_end_for_expiry(expiry)
+    day_after = expiry + datetime.timedelta(days=1)
     rows = [
         f"C21-0001-1,期限内,株式会社試験,{end:%Y/%m/%d},{expiry:%Y/%m/%d}",
-        f"C21-0002-1,期限後,株式会社試験,{end:%Y/%m/%d},{expiry + datetime.timedelta(days=1):%Y/%m/%d}",
+        f"C21-0002-1,期限後,株式会社試験,{end:%Y/%m/%d},{day_after:%Y/%m/%d}",
     ]
     data = ("登録番号,サービス名,事業者,監査対象期間の末日,更新申請中\n" + "\n".join(rows)).encode()
     for name in ("期限内", "期限後"):  # in use before the list says so
