@@ -203,8 +203,10 @@ def test_renewal_pending_and_late_renewals_in_the_check(
 ):
     from .conftest import audit_end_for_expiry
 
-    expiry = today - datetime.timedelta(days=40)
-    end = audit_end_for_expiry(expiry)
+    from cloudjudge.registries import expiry_from_audit_end
+
+    end = audit_end_for_expiry(today - datetime.timedelta(days=40))
+    expiry = expiry_from_audit_end(end)  # the last valid day, exactly
     day_after = expiry + datetime.timedelta(days=1)
     rows = [
         f"C21-0001-1,期限内,株式会社試験,{end:%Y/%m/%d},{expiry:%Y/%m/%d}",
