@@ -113,7 +113,7 @@ def rows_bomb(path: Path, unpacked: int = GiB) -> Path:
             yield block
         yield _SHEET_TAIL
 
-    return _write_xlsx(path, parts(), level=9)
+    return _write_xlsx(path, parts())
 
 
 def cell_bomb(path: Path, unpacked: int = GiB) -> Path:
@@ -126,7 +126,7 @@ def cell_bomb(path: Path, unpacked: int = GiB) -> Path:
             yield chunk
         yield b"</t></is></c></row>" + _SHEET_TAIL
 
-    return _write_xlsx(path, parts(), level=9)
+    return _write_xlsx(path, parts())
 
 
 def office_bomb(kind: str, unpacked: int = GiB) -> bytes:
@@ -135,7 +135,7 @@ def office_bomb(kind: str, unpacked: int = GiB) -> bytes:
     folder = {"docx": "word", "xlsx": "xl", "pptx": "ppt"}[kind]
     buffer = io.BytesIO()
     chunk = b" " * (4 * 1024 * 1024)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
         with archive.open(f"{folder}/document.xml", "w", force_zip64=True) as part:

@@ -24,10 +24,23 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
 MiB = 1024 * 1024
+
+#: What reading a damaged archive raises (a bad CRC, a corrupt deflate stream,
+#: a member cut short, an unknown compression method).
+BROKEN_ZIP: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+)
 
 #: Bytes read from the start of each XML part to look for a DTD (the prolog).
 XML_HEAD_BYTES = 4096
@@ -101,7 +114,7 @@ def inspect_package(
             _check_xml_heads(archive, infos, what)
     except PackageRefused:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    except BROKEN_ZIP as exc:
         raise PackageRefused(
             "broken",
             f"{what}が壊れているため読めません（zip 形式の構造が正しくありません: "

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from cloudjudge.documents.packages import (
+    BROKEN_ZIP,
     MiB,
     PackageLimits,
     PackageRefused,
@@ -101,6 +102,9 @@ def read_bytes(source: Source, limit: int = MAX_FILE_BYTES, name: str = "") -> b
             raise _too_big(size, limit, name)
         data = path.read_bytes()
     else:
+        declared = getattr(source, "size", None)  # an upload that stopped at its limit
+        if isinstance(declared, int) and declared > limit:
+            raise _too_big(declared, limit, name)
         data = source.read(limit + 1)
     if len(data) > limit:
         raise _too_big(len(data), limit, name)
@@ -175,8 +179,13 @@ def _zip_format(data: bytes, names: frozenset[str], sheet: str) -> FileFormat:
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "content.xml" in names and "mimetype" in names:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            mimetype = archive.read("mimetype")[:100].strip()
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                mimetype = archive.read("mimetype")[:100].strip()
+        except BROKEN_ZIP as exc:
+            raise refuse(
+                "unreadable", f"ods ファイルが壊れています（{type(exc).__name__}）", sheet
+            ) from None
         if mimetype == _ODS_MIMETYPE:
             return "ods"
         raise refuse(
@@ -325,25 +334,34 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _xlsx_merges(archive: zipfile.ZipFile, part: str, sheet: str) -> list[Merge]:
-    """The merged ranges of one sheet, streamed from its XML (they follow the
-    rows, so openpyxl's read-only mode does not give them)."""
-    from defusedxml.ElementTree import iterparse
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([^"]+)"')
+_SCAN_CHUNK = 1024 * 1024
 
+
+def _xlsx_merges(archive: zipfile.ZipFile, part: str, sheet: str) -> list[Merge]:
+    """The merged ranges of one sheet. They follow the rows in the sheet's XML,
+    so openpyxl's read-only mode does not give them; the part is scanned as
+    bytes for its ``mergeCell`` elements (markup cannot occur in text, where
+    ``<`` is escaped), which costs a fraction of a second parse."""
     merges: list[Merge] = []
+    tail = b""
     with archive.open(part) as source:
-        for _, element in iterparse(source):
-            if element.tag == f"{_MAIN}mergeCell":
-                merge = _parse_range(element.get("ref", ""))
+        while chunk := source.read(_SCAN_CHUNK):
+            block = tail + chunk
+            cut = block.rfind(b"<")
+            block, tail = (block[:cut], block[cut:]) if cut > 0 else (block, b"")
+            for match in _MERGE_CELL.finditer(block):
+                merge = _parse_range(match.group(1).decode("ascii", "replace"))
                 if merge is not None:
                     merges.append(merge)
-                if len(merges) > MAX_MERGES:
-                    raise refuse(
-                        "too_large", f"結合セルが多すぎます（上限 {MAX_MERGES:,} 個）", sheet
-                    )
-            elif element.tag != f"{_MAIN}mergeCells":
-                element.clear()
+            if len(merges) > MAX_MERGES:
+                raise refuse("too_large", f"結合セルが多すぎます（上限 {MAX_MERGES:,} 個）", sheet)
+        merges += [m for m in map(_parse_range, _tail_refs(tail)) if m is not None]
     return merges
+
+
+def _tail_refs(tail: bytes) -> list[str]:
+    return [m.group(1).decode("ascii", "replace") for m in _MERGE_CELL.finditer(tail)]
 
 
 def _xlsx_tables(data: bytes, name: str) -> tuple[Table, ...]:
@@ -370,8 +388,10 @@ def _xlsx_tables(data: bytes, name: str) -> tuple[Table, ...]:
     def opener(title: str) -> Callable[[], Iterator[tuple[int, Row]]]:
         def open_rows(carry_from: int | None = None) -> Iterator[tuple[int, Row]]:
             try:
-                with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    merges = _xlsx_merges(archive, parts[title], title) if title in parts else []
+                merges: list[Merge] = []
+                if carry_from is not None and title in parts:
+                    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                        merges = _xlsx_merges(archive, parts[title], title)
                 book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
                 try:
                     ws = book[title]

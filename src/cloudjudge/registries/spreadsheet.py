@@ -519,6 +519,7 @@ def _entries_from_rows(
         entry, row_problems = reader.read(rownum, values)
         problems.extend(row_problems)
         if len(problems) >= MAX_PROBLEMS:
+            del problems[MAX_PROBLEMS:]
             problems.append(
                 Problem(
                     "too_many_problems",

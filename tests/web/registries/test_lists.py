@@ -201,9 +201,9 @@ def test_a_later_import_supersedes_a_pending_proposal(renewal_world, security, f
 def test_renewal_pending_and_late_renewals_in_the_check(
     load, make_service, make_application, put_in_use, applicant, security, today, login
 ):
-    from .conftest import audit_end_for_expiry
-
     from cloudjudge.registries import expiry_from_audit_end
+
+    from .conftest import audit_end_for_expiry
 
     end = audit_end_for_expiry(today - datetime.timedelta(days=40))
     expiry = expiry_from_audit_end(end)  # the last valid day, exactly

@@ -42,6 +42,7 @@ from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.documents.packages import (
+    BROKEN_ZIP,
     MiB,
     PackageLimits,
     PackageRefused,
@@ -358,7 +359,7 @@ def _sniff_zip(fileobj: IO[bytes]) -> Sniffed:
             if types_info.file_size > MAX_CONTENT_TYPES_BYTES:
                 return Sniffed("archive")
             content_types = archive.read(types_info)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError):
+    except BROKEN_ZIP:
         return Sniffed("archive")
     except RuntimeError:  # an encrypted member
         return Sniffed("encrypted")

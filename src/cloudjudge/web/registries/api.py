@@ -130,7 +130,7 @@ def build_router() -> Router:
         _kind(kind)
         if not kind:
             raise Http404
-        result = import_registry(kind, file.read(), user, filename=file.name, request=request)
+        result = import_registry(kind, file, user, filename=file.name, request=request)
         status = {"imported": 201, "unchanged": 200, "rejected": 422}[result.status]
         return Status(status, result.as_dict())
 

@@ -176,7 +176,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         result = import_registry(
             form.cleaned_data["kind"],
-            upload.read(),
+            upload,
             request.user,
             filename=upload.name,
             request=request,
