@@ -18,17 +18,17 @@ from cloudjudge.documents.packages import (
     inspect_package,
     size_text,
 )
-from support.bombs import GiB, cell_bomb, measure, office_bomb, rows_bomb
+from support.bombs import (
+    GiB,
+    cell_bomb,
+    measure,
+    office_bomb,
+    replace_part,
+    rows_bomb,
+    zip_of,
+)
 
 LIMITS = PackageLimits(max_unpacked=50 * MiB, max_members=100)
-
-
-def _zip(parts: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, content in parts.items():
-            package.writestr(name, content)
-    return out.getvalue()
 
 
 def _refused(data, limits=LIMITS) -> PackageRefused:
@@ -56,16 +56,16 @@ def test_a_bomb_is_measured_from_the_directory_not_unpacked(bombs):
 
 
 def test_one_member_may_be_limited_on_its_own():
-    data = _zip({"a.xml": b"<a/>" * 1000, "b.xml": b"<b/>"})
+    data = zip_of({"a.xml": b"<a/>" * 1000, "b.xml": b"<b/>"})
     refused = _refused(data, PackageLimits(max_unpacked=10**6, max_member=1000))
     assert refused.code == "member_too_large" and "「a.xml」" in refused.message
 
 
 def test_too_many_members_and_broken_archives_are_named():
-    many = _zip({f"{n}.xml": b"<a/>" for n in range(101)})
+    many = zip_of({f"{n}.xml": b"<a/>" for n in range(101)})
     assert "101 個、上限 100 個" in _refused(many).message
     assert _refused(b"PK\x03\x04" + b"\0" * 100).code == "broken"
-    assert _refused(_zip({"a.xml": b"<a/>"})[:-30]).code == "broken"  # cut short
+    assert _refused(zip_of({"a.xml": b"<a/>"})[:-30]).code == "broken"  # cut short
     assert "zip 形式の構造" in _refused(b"not a zip").message
 
 
@@ -74,12 +74,12 @@ def test_a_document_type_declaration_is_an_xml_bomb_and_refused():
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><a>&lol2;</a>'
     )
-    refused = _refused(_zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": laughs}))
+    refused = _refused(zip_of({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": laughs}))
     assert refused.code == "dtd" and "「xl/workbook.xml」" in refused.message
 
 
 def test_a_small_package_passes_and_says_what_it_holds():
-    package = inspect_package(_zip({"a.xml": b"<a/>", "b/c.rels": b"<r/>"}), LIMITS)
+    package = inspect_package(zip_of({"a.xml": b"<a/>", "b/c.rels": b"<r/>"}), LIMITS)
     assert package.names == {"a.xml", "b/c.rels"} and package.unpacked == 8
 
 
@@ -96,18 +96,6 @@ def _refusal(data, app) -> str:
     return str(caught.value)
 
 
-def _rewrite(data: bytes, name: str, change) -> bytes:
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for info in zin.infolist():
-            content = zin.read(info.filename)
-            zout.writestr(info.filename, change(content) if info.filename == name else content)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("part", "change"),
     [
@@ -120,7 +108,7 @@ def _rewrite(data: bytes, name: str, change) -> bytes:
 )
 def test_broken_sheet_xml_is_a_message_not_a_crash(make_questionnaire_request, part, change):
     app = make_questionnaire_request()
-    message = _refusal(_rewrite(build_questionnaire(app), part, change), app)
+    message = _refusal(replace_part(build_questionnaire(app), part, change), app)
     assert "XML が壊れています" in message and "Error" in message  # what the parser found
 
 
@@ -129,7 +117,7 @@ def test_a_cell_far_below_is_refused_before_a_million_rows_are_walked(
 ):
     app = make_questionnaire_request()
     far = b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-    data = _rewrite(
+    data = replace_part(
         build_questionnaire(app),
         "xl/worksheets/sheet2.xml",
         lambda b: b.replace(b"</sheetData>", far + b"</sheetData>"),
@@ -144,7 +132,7 @@ def test_a_wrong_workbook_stops_after_a_hundred_problems(make_questionnaire_requ
         b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>X-%d</t></is></c></row>' % (r, r, r)
         for r in range(2, 400)
     )
-    data = _rewrite(
+    data = replace_part(
         build_questionnaire(app),
         "xl/worksheets/sheet2.xml",
         lambda b: (

@@ -8,7 +8,6 @@ import functools
 import io
 import re
 import time
-import zipfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from cloudjudge.registries import ParsedRegistry, RegistryImportError, read_registry
 from cloudjudge.registries.sources import MAX_CELL_CHARS, MAX_ROWS
-from support.bombs import GiB, cell_bomb, measure, rows_bomb
+from support.bombs import GiB, cell_bomb, measure, replace_part, rows_bomb, zip_of
 
 GOOD_CSV = (
     "登録番号,クラウドサービスの名称,事業者,監査対象期間の末日,備考\r\n"
@@ -73,22 +72,17 @@ def _sheet(rows_xml: bytes) -> bytes:
     wb.active.title = "一覧"
     raw = io.BytesIO()
     wb.save(raw)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for info in zin.infolist():
-            content = zin.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                content = re.sub(
-                    rb"<sheetData\s*/>|<sheetData></sheetData>",
-                    lambda _: b"<sheetData>" + rows_xml + b"</sheetData>",
-                    content,
-                )
-                assert rows_xml in content
-            zout.writestr(info.filename, content)
-    return out.getvalue()
+
+    def fill(content: bytes) -> bytes:
+        content = re.sub(
+            rb"<sheetData\s*/>|<sheetData></sheetData>",
+            lambda _: b"<sheetData>" + rows_xml + b"</sheetData>",
+            content,
+        )
+        assert rows_xml in content
+        return content
+
+    return replace_part(raw.getvalue(), "xl/worksheets/sheet1.xml", fill)
 
 
 def _row(r: int, *values: str) -> bytes:
@@ -137,29 +131,10 @@ def test_a_wrong_file_stops_after_two_hundred_problems():
     assert "200 件で読むのをやめました" in error.problems[-1].message
 
 
-def _zip(parts: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, content in parts.items():
-            package.writestr(name, content)
-    return out.getvalue()
-
-
 @functools.cache
 def _good_xlsx() -> bytes:
     """One workbook for the whole run (openpyxl stamps the time: bytes would vary)."""
     return _sheet(HEAD + _row(2, "C21-0001-1", "名", "社", "2024/3/31"))
-
-
-def _replace_part(data: bytes, name: str, content: bytes) -> bytes:
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for info in zin.infolist():
-            zout.writestr(info.filename, content if info.filename == name else zin.read(info))
-    return out.getvalue()
 
 
 LAUGHS = (
@@ -172,8 +147,8 @@ LAUGHS = (
 CRAFTED = {
     "truncated zip (half)": lambda: _good_xlsx()[: len(_good_xlsx()) // 2],
     "truncated zip (no directory)": lambda: _good_xlsx()[:-22],
-    "zip of nothing": lambda: _zip({"readme.txt": b"hello"}),
-    "zip with a workbook but no sheets": lambda: _zip({"xl/workbook.xml": b"<workbook/>"}),
+    "zip of nothing": lambda: zip_of({"readme.txt": b"hello"}),
+    "zip with a workbook but no sheets": lambda: zip_of({"xl/workbook.xml": b"<workbook/>"}),
     "utf-16 csv": lambda: GOOD_CSV.decode().encode("utf-16"),
     "utf-32 csv": lambda: GOOD_CSV.decode().encode("utf-32"),
     "ebcdic csv": lambda: "REG,NAME\r\nC21,X\r\n".encode("cp500"),
@@ -191,17 +166,19 @@ CRAFTED = {
     "deep xml": lambda: _sheet(
         HEAD + b"<row r='2'>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</row>"
     ),
-    "broken sheet xml": lambda: _replace_part(
-        _good_xlsx(), "xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row><c"
+    "broken sheet xml": lambda: replace_part(
+        _good_xlsx(), "xl/worksheets/sheet1.xml", lambda _: b"<worksheet><sheetData><row><c"
     ),
-    "broken workbook xml": lambda: _replace_part(_good_xlsx(), "xl/workbook.xml", b"<workbook"),
-    "entity expansion (billion laughs)": lambda: _replace_part(
-        _good_xlsx(), "xl/worksheets/sheet1.xml", LAUGHS
+    "broken workbook xml": lambda: replace_part(
+        _good_xlsx(), "xl/workbook.xml", lambda _: b"<workbook"
     ),
-    "bomb inside the size cap": lambda: _zip(
+    "entity expansion (billion laughs)": lambda: replace_part(
+        _good_xlsx(), "xl/worksheets/sheet1.xml", lambda _: LAUGHS
+    ),
+    "bomb inside the size cap": lambda: zip_of(
         {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b" " * (70 * 1024 * 1024)}
     ),
-    "broken ods": lambda: _zip(
+    "broken ods": lambda: zip_of(
         {
             "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
             "content.xml": b"<office:document-content><table",

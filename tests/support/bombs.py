@@ -184,3 +184,29 @@ def measure(code: str, *args: str, timeout: float = 120) -> Measured:
     assert seconds < timeout, f"killed after {timeout} s"
     assert process.returncode == 0, stderr[-2000:]
     return Measured(json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024, seconds)
+
+
+# --------------------------------------------------------------------------- crafting
+
+
+def zip_of(parts: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip archive of ``parts`` (name → content)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as package:
+        for name, content in parts.items():
+            package.writestr(name, content)
+    return out.getvalue()
+
+
+def replace_part(data: bytes, name: str, change) -> bytes:
+    """The package ``data`` with its part ``name`` passed through ``change``
+    (bytes → bytes): a workbook with a broken or hostile part."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            content = zin.read(info.filename)
+            zout.writestr(info.filename, change(content) if info.filename == name else content)
+    return out.getvalue()

@@ -468,17 +468,23 @@ def _unreadable(message: str) -> QuestionnaireError:
     return QuestionnaireError([QuestionnaireProblem("", None, None, message)])
 
 
-def _open(data: bytes):
-    """The workbook, or ``QuestionnaireError`` saying what was found: never a
-    parser's exception (a broken sheet XML is the vendor's file, not our bug)."""
+def package_names(data: bytes) -> frozenset[str]:
+    """The parts of the workbook's package, measured against :data:`LIMITS`
+    before anything is unpacked; ``QuestionnaireError`` saying what was found."""
     try:
-        inspect_package(data, LIMITS, what="ブック")
+        return inspect_package(data, LIMITS, what="ブック").names
     except PackageRefused as exc:
         if exc.code == "broken":
             raise _unreadable(
                 "Excel ブック（.xlsx）として読めません（.xlsx ではないか、ファイルが壊れています）"
             ) from None
         raise _unreadable(exc.message) from None
+
+
+def _open(data: bytes):
+    """The workbook, or ``QuestionnaireError`` saying what was found: never a
+    parser's exception (a broken sheet XML is the vendor's file, not our bug)."""
+    package_names(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # LibreOffice's extensions, unknown styles

@@ -32,7 +32,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cloudjudge.documents import QuestionnaireError, questionnaire, read_questionnaire
-from cloudjudge.documents.packages import PackageRefused, inspect_package
 from cloudjudge.documents.questionnaire import QuestionnaireProblem
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.audit.models import Action
@@ -98,14 +97,7 @@ def read_upload(upload: UploadedFile) -> bytes:
             "Excel ブック（.xlsx）ではありません。"
             "旧形式（.xls）や CSV・PDF の場合は、.xlsx 形式で保存し直してください。"
         )
-    try:
-        names = inspect_package(data, questionnaire.LIMITS, what="ブック").names
-    except PackageRefused as exc:
-        if exc.code == "broken":
-            raise _refuse(
-                "Excel ブック（.xlsx）として読めません（ファイルが壊れています）。"
-            ) from None
-        raise _refuse(exc.message) from None
+    names = questionnaire.package_names(data)
     missing = [part for part in XLSX_PARTS if part not in names]
     if missing:
         raise _refuse(
