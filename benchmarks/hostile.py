@@ -6,8 +6,8 @@ the time a legitimate large list takes is printed, not targeted).
     .venv/bin/python benchmarks/hostile.py
 
 Each case runs in its own interpreter (``tests/support/bombs.measure``, which
-reads the child's ``ru_maxrss`` from ``wait4``), so one case's memory never
-hides another's. The files are built in a temporary folder first:
+reads the child's own peak, ``VmHWM``), so one case's memory never hides
+another's. The files are built in a temporary folder first:
 
 * the audit's bombs: an .xlsx whose sheet unpacks to 1 GiB, one whose single
   cell holds 1 GiB, and a questionnaire-sized Office file unpacking to 1 GiB;

@@ -1,5 +1,6 @@
 """Hostile Office files, built for real, and a way to measure what reading
-one costs: the peak resident memory of a fresh Python process.
+one costs: the peak resident memory of a fresh Python process (its own
+``VmHWM``, read as it exits).
 
 The bombs are the shapes the outside audit measured (issue 14): an .xlsx of a
 few megabytes whose sheet unpacks to 1 GiB, one whose single cell holds
@@ -17,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -158,32 +158,49 @@ class Measured:
     seconds: float
 
 
+#: Run first in the child: at exit it writes its own peak resident set size.
+#: The kernel's ``ru_maxrss`` would not do: it keeps the high-water mark across
+#: ``fork`` and ``exec``, so a child of a large test process would report the
+#: parent's size. ``VmHWM`` belongs to the address space ``exec`` made.
+_PEAK_PROBE = """
+import atexit as _atexit, os as _os
+def _cloudjudge_peak():
+    with open("/proc/self/status") as _status:
+        for _line in _status:
+            if _line.startswith("VmHWM:"):
+                with open(_os.environ["CLOUDJUDGE_PEAK_FILE"], "w") as _out:
+                    _out.write(_line.split()[1])
+_atexit.register(_cloudjudge_peak)
+"""
+
+
 def measure(code: str, *args: str, timeout: float = 120) -> Measured:
     """Run ``code`` (a Python snippet that prints one JSON line last) in a
-    fresh interpreter and return what it printed with its peak resident set
-    size, as the kernel counted it for that child alone (``wait4``'s
-    ``ru_maxrss``), and its wall time. A child still running after
-    ``timeout`` seconds is killed and the test fails."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    fresh interpreter and return what it printed, with the peak resident set
+    size of that interpreter (``VmHWM``, in MiB) and its wall time. A child
+    still running after ``timeout`` seconds is killed and the test fails."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak"
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "CLOUDJUDGE_PEAK_FILE": str(peak_file),
+        }
         started = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(code), *args], stdout=out, stderr=err, env=env
-        )
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
+            done = subprocess.run(
+                [sys.executable, "-c", _PEAK_PROBE + textwrap.dedent(code), *args],
+                capture_output=True,
+                env=env,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"killed after {timeout} s") from None
         seconds = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
-    assert seconds < timeout, f"killed after {timeout} s"
-    assert process.returncode == 0, stderr[-2000:]
-    return Measured(json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024, seconds)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+        peak_kib = int(peak_file.read_text())
+    result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return Measured(result, peak_kib / 1024, seconds)
 
 
 # --------------------------------------------------------------------------- crafting
