@@ -397,7 +397,8 @@ class _RowReader:
             except ValueError as exc:
                 problem("bad_value", "status", str(exc))
             else:
-                notes.append(note) if note else None
+                if note is not None:
+                    notes.append(note)
         raw_note = get("notes")
         if not _blank(raw_note):
             try:
@@ -414,7 +415,8 @@ class _RowReader:
                     )
                 )
             else:
-                notes.append(note) if note else None
+                if note is not None:
+                    notes.append(note)
         for note in notes:
             if note.word in _ENDINGS:
                 standing.setdefault(note.word, note.on)
@@ -587,7 +589,9 @@ def _read_tables(
     for table in tables:
         rows: Iterator = table.open_rows(None)
         head = [tuple(r) for _, r in islice(rows, HEADER_SCAN_ROWS + 1)]
-        rows.close() if hasattr(rows, "close") else None
+        close = getattr(rows, "close", None)  # a generator: release the open workbook
+        if close is not None:
+            close()
         seen.append((table.name, _first_texts(head)))
         header = find_header(head, kind)
         if header is not None and (best is None or header.score > best[1].score):
