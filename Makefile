@@ -62,6 +62,7 @@ lock: setup
 bench: setup
 	$(BIN)/python benchmarks/engine.py --n 100000
 	$(BIN)/python benchmarks/registry.py
+	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/web.py
 
 clean:

@@ -434,6 +434,6 @@ def test_an_archive_that_unpacks_to_too_much_is_refused_before_parsing(
     from cloudjudge.documents import questionnaire
 
     app = make_questionnaire_request()
-    monkeypatch.setattr(questionnaire, "MAX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(questionnaire, "LIMITS", questionnaire.PackageLimits(10_000))
     excinfo = _refused(build_questionnaire(app), app)
     assert "大きすぎます" in excinfo.value.problems[0].message

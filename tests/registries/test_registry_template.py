@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from cloudjudge.registries import KINDS, read_registry, template_bytes, write_template
+from cloudjudge.registries import (
+    KINDS,
+    RegistryImportError,
+    read_registry,
+    template_bytes,
+    write_template,
+)
 from cloudjudge.registries.columns import columns_for
 from cloudjudge.registries.template import EXAMPLES, TEMPLATE_FIELDS
 
@@ -15,17 +21,34 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "registries.md"
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_template_reads_back_as_its_example_row(kind, tmp_path):
+def test_the_template_as_downloaded_has_only_its_example_row_which_is_never_imported(
+    kind, tmp_path
+):
     path = write_template(kind, tmp_path / f"{kind}.xlsx")
+    with pytest.raises(RegistryImportError) as caught:
+        read_registry(path, kind)
+    (problem,) = caught.value.problems
+    assert problem.code == "no_rows" and "テンプレートの記入例の行だけがあります" in problem.message
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_template_filled_in_reads_back_without_its_example_row(kind, tmp_path):
+    path = write_template(kind, tmp_path / f"{kind}.xlsx")
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    example = EXAMPLES[kind]
+    real = {**example, "number": example["number"].replace("99", "21"), "service_name": "本番"}
+    ws.append([real.get(f, "") for f in TEMPLATE_FIELDS[kind]])
+    wb.save(path)
     parsed = read_registry(path, kind)
     assert parsed.header_row == 1
     assert set(parsed.columns) == set(TEMPLATE_FIELDS[kind])
     (entry,) = parsed.entries
-    example = EXAMPLES[kind]
-    assert entry.number == example["number"]
-    assert entry.service_name == example["service_name"]
+    assert entry.number == real["number"] and entry.service_name == "本番"
     assert entry.registered_on == example["registered_on"]
     assert entry.audit_period_end == example.get("audit_period_end")
+    (warning,) = parsed.warnings
+    assert (warning.code, warning.row) == ("example_row", 2)
 
 
 @pytest.mark.parametrize("kind", KINDS)

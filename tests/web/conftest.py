@@ -9,6 +9,7 @@ import itertools
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -40,6 +41,16 @@ def _fast_hashing(settings):
 @pytest.fixture
 def argon2_hashing(settings):
     settings.PASSWORD_HASHERS = CONFIGURED_HASHERS
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language. The test client runs the locale
+    middleware in the test's own thread, and a request in English would
+    otherwise leave English active for the next test's messages."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

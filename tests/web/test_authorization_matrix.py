@@ -154,7 +154,7 @@ JUDGE_BODY = {
 
 ISMAP_LIST = (
     "登録番号,クラウドサービスの名称,事業者,監査対象期間の末日,更新申請中,取下げ・登録取消\r\n"
-    "C99-0001-1,マトリクス検証クラウド,検証株式会社,2099/03/31,,\r\n"
+    "C98-0001-1,マトリクス検証クラウド,検証株式会社,2099/03/31,,\r\n"
 ).encode()
 
 
@@ -304,6 +304,11 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "registries:service": [
         get(NOT_APPLICANTS, kwargs={"pk": "own_service"}),
         post(who(403, security=200), kwargs={"pk": "own_service"}, data={}),
+    ],
+    "registries:relinks": [get(NOT_APPLICANTS)],
+    "registries:relink_decide": [
+        get(POST_ONLY, kwargs={"pk": "missing"}),
+        post(who(403, security=404), kwargs={"pk": "missing"}),
     ],
     "registries:rejudge": [
         get(POST_ONLY, kwargs={"pk": "own_app"}),
@@ -648,9 +653,9 @@ def world(
 
     result = import_registry("ismap", ISMAP_LIST, security, filename="ismap.csv")
     assert result.ok, result.message
-    entry = RegistryEntry.objects.get(number="C99-0001-1")
+    entry = RegistryEntry.objects.get(number="C98-0001-1")
     own_service = Service.objects.get(pk=objects["own_service"])
-    link = set_number(own_service, "ismap", "C99-0001-1", security)
+    link = set_number(own_service, "ismap", "C98-0001-1", security)
     check = ListingCheck.objects.first()
     assert check is not None  # made when an application is judged
     objects.update(entry=entry.pk, snapshot=result.snapshot.pk)

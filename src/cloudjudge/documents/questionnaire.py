@@ -29,7 +29,6 @@ import math
 import re
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,14 +36,15 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.catalog.schema import Item
+from cloudjudge.documents.cells import put_text
 from cloudjudge.documents.models import QuestionnaireRequest
+from cloudjudge.documents.packages import MiB, PackageLimits, PackageRefused, inspect_package
 from cloudjudge.labels import ANSWER_CHOICES, ANSWER_STATUS, CHECKLIST_STATUS_LABELS
 
 FORMAT = "cloudjudge-questionnaire/1"
@@ -277,13 +277,14 @@ def _cover(
     widths = {"A": 18, "B": 34, "C": 34, "D": 34}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
-    ws["A1"] = "クラウドサービス 事業者確認票（質問票）"
+    put_text(ws["A1"], "クラウドサービス 事業者確認票（質問票）")
     ws["A1"].font = Font(name=_FONT, size=16, bold=True)
     ws.merge_cells("A1:D1")
     ws.row_dimensions[1].height = 30
-    ws["A2"] = (
+    put_text(
+        ws["A2"],
         f"{catalog.publisher}「{catalog.title}」第 {catalog.version} 版に基づき、"
-        "サービス及びサービス提供者の対策状況を確認します。"
+        "サービス及びサービス提供者の対策状況を確認します。",
     )
     ws["A2"].font = font
     ws["A2"].alignment = _TOP_WRAP
@@ -303,7 +304,10 @@ def _cover(
     ]
     row = 4
     for name, value in fields:
-        label_cell, value_cell = ws.cell(row, 1, name), ws.cell(row, 2, value)
+        # The values come from the application (service name, provider, contact, …):
+        # whatever they start with, the vendor's Excel gets text, never a formula.
+        label_cell = put_text(ws.cell(row, 1), name)
+        value_cell = put_text(ws.cell(row, 2), value)
         label_cell.font = Font(name=_FONT, size=_SIZE, bold=True)
         label_cell.fill = _LABEL_FILL
         value_cell.font = font
@@ -314,12 +318,12 @@ def _cover(
         ws.row_dimensions[row].height = 20
         row += 1
     row += 1
-    ws.cell(row, 1, "記入要領").font = Font(name=_FONT, size=12, bold=True)
+    put_text(ws.cell(row, 1), "記入要領").font = Font(name=_FONT, size=12, bold=True)
     row += 1
     text_width = sum(widths.values())
     for n, text in enumerate(INSTRUCTIONS, start=1):
         line = f"{n}. {text}"
-        cell = ws.cell(row, 1, line)
+        cell = put_text(ws.cell(row, 1), line)
         cell.font = font
         cell.alignment = _TOP_WRAP
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
@@ -334,8 +338,7 @@ def _answers(ws: Worksheet, app: QuestionnaireRequest, catalog: Catalog, items: 
     font = Font(name=_FONT, size=_SIZE)
     for letter, header, width in COLUMNS:
         ws.column_dimensions[letter].width = width
-        cell = ws[f"{letter}1"]
-        cell.value = header
+        cell = put_text(ws[f"{letter}1"], header)
         cell.font = Font(name=_FONT, size=_SIZE, bold=True)
         cell.fill = _HEAD_FILL
         cell.alignment = _CENTER
@@ -352,8 +355,7 @@ def _answers(ws: Worksheet, app: QuestionnaireRequest, catalog: Catalog, items: 
             APP_COL: app.application_number,
         }
         for letter, _, _ in COLUMNS:
-            cell = ws[f"{letter}{row}"]
-            cell.value = values.get(letter)
+            cell = put_text(ws[f"{letter}{row}"], values.get(letter))
             cell.font = font
             cell.border = _BORDER
             cell.alignment = _TOP_WRAP
@@ -396,8 +398,8 @@ def _identity_sheet(ws: Worksheet, app: QuestionnaireRequest, code: str) -> None
         ("items", ",".join(app.item_ids)),
     ]
     for n, (key, value) in enumerate(rows, start=1):
-        ws.cell(n, 1, key)
-        ws.cell(n, 2, value)
+        put_text(ws.cell(n, 1), key)
+        put_text(ws.cell(n, 2), value)
     ws.sheet_state = "hidden"
     _protect(ws)
 
@@ -450,32 +452,50 @@ def _same_text(a: str, b: str) -> bool:
     return _SPACE.sub("", a) == _SPACE.sub("", b)
 
 
-#: A questionnaire is tens of kilobytes; refuse archives that would unpack to more
-#: than this, before any XML is parsed (zip bombs).
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+#: A questionnaire is tens of kilobytes: refuse packages that would unpack to
+#: more than this, before any XML is parsed (zip bombs). openpyxl holds the
+#: whole workbook in memory, about ten times its XML, so this bounds memory too.
+LIMITS = PackageLimits(max_unpacked=10 * MiB, max_members=200)
+#: Rows of the answer sheet looked at: a few hundred items at most, with room
+#: for blank rows a spreadsheet program adds. A cell far below (row 1,048,576)
+#: would otherwise make the reader walk a million empty rows.
+MAX_ROWS = 5_000
+#: Problems listed before reading stops (a wrong file gives one per row).
+MAX_PROBLEMS = 100
 
 
 def _unreadable(message: str) -> QuestionnaireError:
     return QuestionnaireError([QuestionnaireProblem("", None, None, message)])
 
 
-def _open(data: bytes) -> Workbook:
+def package_names(data: bytes) -> frozenset[str]:
+    """The parts of the workbook's package, measured against :data:`LIMITS`
+    before anything is unpacked; ``QuestionnaireError`` saying what was found."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            unpacked = sum(info.file_size for info in package.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _unreadable(f"Excel ブック（.xlsx）として読めません（{type(exc).__name__}）") from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _unreadable(
-            f"ブックが大きすぎます（展開後 {unpacked // 1024 // 1024} MB）。"
-            "質問票以外のファイルではありませんか。"
-        )
+        return inspect_package(data, LIMITS, what="ブック").names
+    except PackageRefused as exc:
+        if exc.code == "broken":
+            raise _unreadable(
+                "Excel ブック（.xlsx）として読めません（.xlsx ではないか、ファイルが壊れています）"
+            ) from None
+        raise _unreadable(exc.message) from None
+
+
+def _open(data: bytes) -> Workbook:
+    """The workbook, or ``QuestionnaireError`` saying what was found: never a
+    parser's exception (a broken sheet XML is the vendor's file, not our bug)."""
+    package_names(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # LibreOffice's extensions, unknown styles
             return load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-        raise _unreadable(f"Excel ブック（.xlsx）として読めません（{type(exc).__name__}）") from exc
+    except Exception as exc:  # ParseError, XMLSyntaxError, KeyError, … of a broken part
+        detail = " ".join(str(exc).split())[:120]
+        raise _unreadable(
+            "Excel ブック（.xlsx）として読めません。ブックの中の XML が壊れています"
+            f"（{type(exc).__name__}: {detail}）。"
+            "Excel で開けるか確かめ、.xlsx で保存し直してください"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -593,6 +613,19 @@ def read_questionnaire(
             [*problems, QuestionnaireProblem(ANSWER_SHEET, None, None, "回答シートがありません")]
         )
     ws = wb[ANSWER_SHEET]
+    if ws.max_row > MAX_ROWS:
+        raise QuestionnaireError(
+            [
+                *problems,
+                QuestionnaireProblem(
+                    ANSWER_SHEET,
+                    ws.max_row,
+                    None,
+                    f"回答シートに {ws.max_row:,} 行目まで値か書式があります"
+                    f"（上限 {MAX_ROWS:,} 行）。行の追加はしないでください",
+                ),
+            ]
+        )
     header_problems = _check_headers(ws)
     if header_problems:
         raise QuestionnaireError([*problems, *header_problems])
@@ -603,6 +636,17 @@ def read_questionnaire(
     letters = [letter for letter, _, _ in COLUMNS]
     rows = ws.iter_rows(min_row=FIRST_ROW, max_col=len(COLUMNS), values_only=True)
     for row, values in enumerate(rows, start=FIRST_ROW):
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(
+                QuestionnaireProblem(
+                    ANSWER_SHEET,
+                    row,
+                    None,
+                    f"問題が多いため、{MAX_PROBLEMS} 件で読むのをやめました"
+                    "（この質問票ではない別のブックではありませんか）",
+                )
+            )
+            break
         cells = dict(zip(letters, values, strict=True))
         if all(_text(v) == "" for v in values):
             continue

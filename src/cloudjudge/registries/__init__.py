@@ -3,7 +3,8 @@
 Nothing here knows Django or a database. The web application and the CLI read
 files with ``read_registry``, compare snapshots with ``diff_entries``, link
 service records with ``RegistryIndex`` and ask ``status_on`` / ``is_listed_on``
-what an entry means on a day. See ``docs/registries.md``.
+what an entry means on a day, and ``find_renewals`` recognises a renewal under
+a new number. See ``docs/registries.md``.
 """
 
 from cloudjudge.registries.entries import (
@@ -22,9 +23,11 @@ from cloudjudge.registries.expiry import (
     STATUS_LABELS,
     ListingStatus,
     days_left,
+    ended_status,
     expiry_date,
     expiry_from_audit_end,
     is_listed_on,
+    pending_days,
     status_on,
 )
 from cloudjudge.registries.matching import (
@@ -35,6 +38,7 @@ from cloudjudge.registries.matching import (
     normalise_provider,
 )
 from cloudjudge.registries.problems import Problem, RegistryImportError
+from cloudjudge.registries.renewals import HOW_LABELS, Renewal, find_renewals
 from cloudjudge.registries.snapshot import (
     EntryChange,
     FieldChange,
@@ -51,6 +55,7 @@ __all__ = [
     "CONTENT_FIELDS",
     "DEFAULT_DAYS_AHEAD",
     "FIELD_LABELS",
+    "HOW_LABELS",
     "KINDS",
     "KIND_LABELS",
     "LISTED_STATUSES",
@@ -66,17 +71,21 @@ __all__ = [
     "RegistryImportError",
     "RegistryIndex",
     "RegistryKind",
+    "Renewal",
     "content_fingerprint",
     "days_left",
     "diff_entries",
+    "ended_status",
     "expiry_date",
     "expiry_from_audit_end",
     "file_sha256",
+    "find_renewals",
     "is_listed_on",
     "match",
     "normalise_name",
     "normalise_number",
     "normalise_provider",
+    "pending_days",
     "read_registry",
     "status_on",
     "template_bytes",

@@ -23,7 +23,9 @@ from typing import Literal
 
 from cloudjudge.registries.entries import KINDS, RegistryKind
 
-ValueType = Literal["number", "text", "date", "period", "flag", "status", "url", "list", "ignored"]
+ValueType = Literal[
+    "number", "text", "date", "period", "flag", "status", "note", "url", "list", "ignored"
+]
 
 ISMAP_KINDS: frozenset[RegistryKind] = frozenset({"ismap", "ismap_liu"})
 ALL_KINDS: frozenset[RegistryKind] = frozenset(KINDS)
@@ -212,6 +214,18 @@ COLUMNS: tuple[Column, ...] = (
         kinds=ALL_KINDS,
         required=NONE,
         description="「登録」「更新申請中」「取下げ」「登録取消」など（更新申請中・取下げを表す語を読み取ります）",
+    ),
+    Column(
+        field="notes",
+        heading="備考",
+        variants=("注記", "摘要", "補足", "特記事項", "その他", "コメント"),
+        value="note",
+        kinds=ALL_KINDS,
+        required=NONE,
+        description=(
+            "「取下げ」「更新申請中」「失効」「一時停止」（日付つきでも可）を読み取ります。"
+            "読めない備考は取込み時に警告として表示します"
+        ),
     ),
     Column(
         field="source_url",

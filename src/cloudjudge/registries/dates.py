@@ -107,6 +107,19 @@ def parse_date(value: object) -> date:
     return _from_match(m, value)
 
 
+_COMPACT_IN_TEXT = re.compile(r"(?<!\d)(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})(?!\d)")
+
+
+def find_dates(text: str) -> list[date]:
+    """Every date written in a free text (a note such as 「2024年5月1日 取下げ」),
+    in order; raises ``DateError`` for one that does not exist (2024/2/30)."""
+    cleaned = unicodedata.normalize("NFKC", text)
+    found = [(m.start(), _from_match(m, text)) for m in _DATE.finditer(cleaned)]
+    rest = _DATE.sub(lambda m: " " * len(m.group(0)), cleaned)
+    found += [(m.start(), _from_match(m, text)) for m in _COMPACT_IN_TEXT.finditer(rest)]
+    return [d for _, d in sorted(found, key=lambda pair: pair[0])]
+
+
 def parse_period_end(value: object) -> date:
     """The last day of a period written as ``開始～終了``; raises ``DateError``.
 

@@ -57,8 +57,8 @@ class RegistryEntry:
     (``C21-0008-2``) and the service code for LGWAN-ASP; with ``kind`` it is
     the entry's identity. It is stored normalised (``normalise_number``:
     full-width ``C21-0008-2`` becomes half-width). An ISMAP or ISMAP-LIU entry
-    that is not withdrawn has an ``audit_period_end`` (監査対象期間の末日): its
-    expiry is computed from it.
+    that is not withdrawn or lapsed has an ``audit_period_end`` (監査対象期間の末日):
+    its expiry is computed from it.
     """
 
     kind: RegistryKind
@@ -70,6 +70,15 @@ class RegistryEntry:
     renewal_pending: bool = False
     withdrawn: bool = False
     source_url: str = ""
+    #: The registration lapsed (失効) or is suspended (一時停止), as the list says.
+    lapsed: bool = False
+    suspended: bool = False
+    #: The day the list gives for a withdrawal, lapse or suspension: it counts from
+    #: then on (``None``: whatever the day).
+    status_since: date | None = None
+    #: The day a pending renewal was applied for, where the list gives it
+    #: (ISMAP基本規程 3.5: valid past the expiry only if applied for by then).
+    renewal_applied_on: date | None = None
     category: str = ""
     regions: tuple[str, ...] = ()
     source_sheet: str = field(default="", compare=False, repr=False)
@@ -83,7 +92,8 @@ class RegistryEntry:
             raise ValueError("登録番号（サービスコード）が空です")
         if number != self.number:
             object.__setattr__(self, "number", number)
-        if self.kind in EXPIRING_KINDS and self.audit_period_end is None and not self.withdrawn:
+        ended = self.withdrawn or self.lapsed
+        if self.kind in EXPIRING_KINDS and self.audit_period_end is None and not ended:
             raise ValueError(
                 f"{KIND_LABELS[self.kind]} の登録 {self.number} には監査対象期間の末日が必要です"
             )
@@ -114,13 +124,16 @@ class RegistryEntry:
             if f.name not in data:
                 continue
             value = data[f.name]
-            if f.name in {"registered_on", "audit_period_end"} and isinstance(value, str):
+            if f.name in DATE_FIELDS and isinstance(value, str):
                 value = date.fromisoformat(value) if value else None
             elif f.name == "regions":
                 value = tuple(value or ())
             values[f.name] = value
         return cls(**values)
 
+
+#: The fields holding a date.
+DATE_FIELDS = frozenset({"registered_on", "audit_period_end", "status_since", "renewal_applied_on"})
 
 #: The fields that make up an entry's content, in display order. A snapshot diff
 #: compares these; ``source_sheet`` and ``source_row`` are not among them.
@@ -139,4 +152,8 @@ FIELD_LABELS: dict[str, str] = {
     "source_url": "URL",
     "category": "区分",
     "regions": "リージョン",
+    "lapsed": "失効",
+    "suspended": "一時停止",
+    "status_since": "状態の日付",
+    "renewal_applied_on": "更新申請日",
 }

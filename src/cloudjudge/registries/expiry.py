@@ -50,8 +50,11 @@ ListingStatus = Literal[
     "valid",
     "expiring",
     "renewal_pending",
+    "renewal_late",
     "expired",
     "withdrawn",
+    "lapsed",
+    "suspended",
     "not_yet_registered",
 ]
 
@@ -60,15 +63,20 @@ LISTED_STATUSES: frozenset[str] = frozenset({"valid", "expiring", "renewal_pendi
 
 #: Statuses that ``cloudjudge registry check`` reports (with "unknown" for a
 #: service that matches no entry, which the matcher decides, not this module).
-ALERT_STATUSES: frozenset[str] = frozenset({"expiring", "expired", "withdrawn"})
+ALERT_STATUSES: frozenset[str] = frozenset(
+    {"expiring", "expired", "renewal_late", "withdrawn", "lapsed", "suspended"}
+)
 
 #: Japanese labels for reports and the dashboard.
 STATUS_LABELS: dict[str, str] = {
     "valid": "有効",
     "expiring": "期限間近",
     "renewal_pending": "更新申請中（有効期限経過後も有効）",
+    "renewal_late": "期限切れ（更新申請が有効期限の後）",
     "expired": "期限切れ",
     "withdrawn": "取下げ・登録取消",
+    "lapsed": "失効",
+    "suspended": "一時停止",
     "not_yet_registered": "登録日より前",
 }
 
@@ -106,11 +114,16 @@ def status_on(
 ) -> ListingStatus:
     """What the entry means on ``day``.
 
-    * ``withdrawn`` — withdrawn or cancelled; never a listing, whatever the day.
+    * ``withdrawn``, ``lapsed`` (失効), ``suspended`` (一時停止) — as the list
+      says, from the day it gives (``status_since``) or whatever the day;
+      never a listing. A withdrawal outranks a lapse, a lapse a suspension.
     * ``not_yet_registered`` — ``day`` is before the registration date.
     * ``expired`` — past the expiry date with no renewal pending.
     * ``renewal_pending`` — past the expiry date, still valid because a renewal
-      application is pending (3.5 ただし書).
+      application is pending (3.5 ただし書) and was made by the expiry date
+      (or the list does not say when).
+    * ``renewal_late`` — past the expiry date, renewal pending, but applied for
+      after the expiry date: the registration ended at its expiry (3.5).
     * ``expiring`` — valid, and the last valid day falls within ``days_ahead``
       days counting ``day`` itself (``day <= expiry < day + days_ahead``), with
       no renewal pending. ``days_ahead=0`` never gives ``expiring``.
@@ -119,18 +132,45 @@ def status_on(
     """
     if days_ahead < 0:
         raise ValueError("days_ahead は 0 以上にしてください")
-    if entry.withdrawn:
-        return "withdrawn"
+    standing = ended_status(entry, day)
+    if standing is not None:
+        return standing
     if entry.registered_on is not None and day < entry.registered_on:
         return "not_yet_registered"
     expiry = expiry_date(entry)
     if expiry is None:
         return "valid"
     if day > expiry:
-        return "renewal_pending" if entry.renewal_pending else "expired"
+        if not entry.renewal_pending:
+            return "expired"
+        applied = entry.renewal_applied_on
+        return "renewal_late" if applied is not None and applied > expiry else "renewal_pending"
     if not entry.renewal_pending and (expiry - day).days < days_ahead:
         return "expiring"
     return "valid"
+
+
+def ended_status(entry: RegistryEntry, day: date) -> ListingStatus | None:
+    """``withdrawn``, ``lapsed`` or ``suspended`` when the list says so for
+    ``day``; ``None`` otherwise."""
+    if entry.status_since is not None and day < entry.status_since:
+        return None
+    if entry.withdrawn:
+        return "withdrawn"
+    if entry.lapsed:
+        return "lapsed"
+    if entry.suspended:
+        return "suspended"
+    return None
+
+
+def pending_days(entry: RegistryEntry, day: date) -> tuple[int | None, int | None]:
+    """For a renewal pending past the expiry: (days since the expiry date, days
+    since the application where the list gives it); ``None`` where unknown."""
+    expiry = expiry_date(entry)
+    past = (day - expiry).days if expiry is not None and day > expiry else None
+    applied = entry.renewal_applied_on
+    return past, (day - applied).days if applied is not None else None
 
 
 def is_listed_on(entry: RegistryEntry, day: date) -> bool:

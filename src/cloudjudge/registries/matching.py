@@ -72,7 +72,7 @@ class Match:
 
 def _recency(entry: RegistryEntry) -> tuple[bool, date, date, str]:
     return (
-        not entry.withdrawn,
+        not (entry.withdrawn or entry.lapsed),
         entry.audit_period_end or date.min,
         entry.registered_on or date.min,
         entry.number,

@@ -15,6 +15,11 @@ ProblemCode = Literal[
     "bad_value",  # a flag, URL or status that cannot be read
     "duplicate",  # the same registration number / service code twice
     "no_rows",  # a heading row but no data rows
+    "too_large",  # over a bound: file size, unpacked size, rows, a cell's length
+    "too_many_problems",  # reading stopped after MAX_PROBLEMS problems
+    # warnings: the file is imported, the row is named
+    "unread_note",  # a note (備考) whose status could not be read
+    "example_row",  # the template's example row, skipped
 ]
 
 #: How many problems ``str(RegistryImportError)`` spells out before "ほか N 件".
@@ -56,6 +61,10 @@ class Problem:
             "column": self.column,
             "message": self.message,
         }
+
+
+#: Problems collected before reading stops: a wrong file gives one per row.
+MAX_PROBLEMS = 200
 
 
 class RegistryImportError(ValueError):

@@ -1,7 +1,9 @@
 """Comparing two snapshots of a registry, and fingerprints of what was imported.
 
 Entries are keyed by (kind, number). ``diff_entries(before, after)`` lists the
-entries added, removed and changed, the last with every field's before/after.
+entries added, removed and changed, the last with every field's before/after,
+and the renewals under a new number (``renewals``), which are neither added
+nor removed.
 ``file_sha256`` fingerprints the file as uploaded (the same bytes twice is the
 same import); ``content_fingerprint`` fingerprints the entries themselves, so a
 file re-saved with identical content can be recognised as well.
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudjudge.registries.entries import CONTENT_FIELDS, FIELD_LABELS, RegistryEntry
-from cloudjudge.registries.spreadsheet import Source, read_bytes
+from cloudjudge.registries.renewals import Renewal, find_renewals
+from cloudjudge.registries.sources import Source, read_bytes
 
 Key = tuple[str, str]
 
@@ -50,14 +53,18 @@ class RegistryDiff:
     added: tuple[RegistryEntry, ...] = ()
     removed: tuple[RegistryEntry, ...] = ()
     changed: tuple[EntryChange, ...] = ()
+    #: Renewed under a new number: the new entry is not in ``added``, nor the
+    #: old one, if it left the list, in ``removed``.
+    renewed: tuple[Renewal, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.renewed)
 
     def summary(self) -> str:
         added, removed, changed = len(self.added), len(self.removed), len(self.changed)
-        return f"追加 {added} 件、削除 {removed} 件、変更 {changed} 件"
+        text = f"追加 {added} 件、削除 {removed} 件、変更 {changed} 件"
+        return text + (f"、番号が変わった更新 {len(self.renewed)} 件" if self.renewed else "")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form for the API and the audit log."""
@@ -81,6 +88,18 @@ class RegistryDiff:
                 }
                 for c in self.changed
             ],
+            "renewed": [
+                {
+                    "kind": r.after.kind,
+                    "before": r.before.number,
+                    "after": r.after.number,
+                    "how": r.how,
+                    "service_name": r.after.service_name,
+                    "provider": r.after.provider,
+                    "before_service_name": r.before.service_name,
+                }
+                for r in self.renewed
+            ],
         }
 
 
@@ -103,7 +122,7 @@ def field_changes(before: RegistryEntry, after: RegistryEntry) -> tuple[FieldCha
 
 
 def diff_entries(before: Iterable[RegistryEntry], after: Iterable[RegistryEntry]) -> RegistryDiff:
-    """Entries added, removed and changed from ``before`` to ``after``.
+    """Entries added, removed, changed and renewed from ``before`` to ``after``.
 
     Raises ``ValueError`` if either side holds the same (kind, number) twice.
     """
@@ -114,10 +133,14 @@ def diff_entries(before: Iterable[RegistryEntry], after: Iterable[RegistryEntry]
         fields = field_changes(old[key], new[key])
         if fields:
             changed.append(EntryChange(old[key], new[key], fields))
+    renewed = find_renewals(old, new)
+    renewed_old = {r.before.key for r in renewed}
+    renewed_new = {r.after.key for r in renewed}
     return RegistryDiff(
-        added=tuple(new[k] for k in sorted(new.keys() - old.keys())),
-        removed=tuple(old[k] for k in sorted(old.keys() - new.keys())),
+        added=tuple(new[k] for k in sorted(new.keys() - old.keys() - renewed_new)),
+        removed=tuple(old[k] for k in sorted(old.keys() - new.keys() - renewed_old)),
         changed=tuple(changed),
+        renewed=renewed,
     )
 
 

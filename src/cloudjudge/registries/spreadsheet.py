@@ -1,34 +1,39 @@
-"""Reading a registry list from .xlsx or .csv into ``RegistryEntry`` values.
+"""Reading a registry list from .xlsx, .ods or .csv into ``RegistryEntry`` values.
 
 ``read_registry(source, kind)`` returns every entry of the file or raises
 ``RegistryImportError`` listing every problem found; it never returns part of a
 file. What it accepts is documented in ``docs/registries.md``:
 
-* .xlsx (the workbook's sheet whose heading row matches best) or .csv in UTF-8
-  (with or without BOM) or CP932, told apart by content, not by file name;
+* .xlsx or .ods (the sheet whose heading row matches best) or .csv in UTF-8
+  (with or without BOM) or CP932, told apart by content, not by file name, and
+  measured before they are read (``sources``);
 * the heading row anywhere in the first ``HEADER_SCAN_ROWS`` rows, below any
   title rows; a two-row heading with a merged parent cell (``監査対象期間`` over
-  ``開始`` / ``終了``);
+  ``開始`` / ``終了``); vertically merged data cells carry their value down;
 * heading variants and full-width characters (``columns.heading_key``);
-* dates as in ``dates.parse_date``.
+* dates as in ``dates.parse_date``; status words, with or without a date, in a
+  状態 column, in the flag columns or in the notes (``status.read_status``).
 
 Blank rows are skipped, and so is a row whose only cell is a note (starting with
-``※``, ``*``, ``注:`` / ``(注`` or reading ``以上``).
+``※``, ``*``, ``注:`` / ``(注`` or reading ``以上``) and the template's example
+row (a warning says so). Notes whose status cannot be read are warnings: the
+file is imported, and ``ParsedRegistry.warnings`` names each row.
+
+Reading is bounded: at most ``sources.MAX_ROWS`` data rows, cells of at most
+``sources.MAX_CELL_CHARS`` characters, and it stops after
+``problems.MAX_PROBLEMS`` problems.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import islice
-from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any
 
 from cloudjudge.registries.columns import (
     AUDIT_FIELDS,
@@ -40,7 +45,7 @@ from cloudjudge.registries.columns import (
     heading_key,
     resolve,
 )
-from cloudjudge.registries.dates import DateError, parse_date, parse_period_end
+from cloudjudge.registries.dates import DateError, find_dates, parse_date, parse_period_end
 from cloudjudge.registries.entries import (
     KIND_LABELS,
     KINDS,
@@ -48,13 +53,24 @@ from cloudjudge.registries.entries import (
     RegistryKind,
     normalise_number,
 )
-from cloudjudge.registries.problems import Problem, RegistryImportError
+from cloudjudge.registries.problems import MAX_PROBLEMS, Problem, RegistryImportError
+from cloudjudge.registries.sources import (
+    MAX_CELL_CHARS,
+    MAX_ROWS,
+    FileFormat,
+    Row,
+    Source,
+    Table,
+    load_tables,
+    read_bytes,
+    source_name,
+)
+from cloudjudge.registries.status import StatusNote, Unreadable, read_status
+
+__all__ = ["ParsedRegistry", "Source", "read_bytes", "read_registry"]
 
 #: How many rows from the top are searched for the heading row.
 HEADER_SCAN_ROWS = 20
-
-Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
-FileFormat = Literal["xlsx", "csv"]
 
 
 @dataclass(frozen=True)
@@ -72,77 +88,12 @@ class ParsedRegistry:
     columns: dict[str, str] = field(default_factory=dict)
     #: For CSV: ``utf-8``, ``utf-8-sig`` (with BOM) or ``cp932``.
     encoding: str | None = None
+    #: Rows imported with a remark, or skipped (the template's example row).
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def row_count(self) -> int:
         return len(self.entries)
-
-
-# --------------------------------------------------------------------------- bytes
-
-
-def read_bytes(source: Source) -> bytes:
-    """The bytes of a path, a bytes-like object or a binary file object."""
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source)
-    if isinstance(source, str | os.PathLike):
-        return Path(source).read_bytes()
-    return source.read()
-
-
-def _source_name(source: Source, filename: str | None) -> str:
-    if filename:
-        return Path(filename).name
-    if isinstance(source, str | os.PathLike):
-        return Path(source).name
-    return ""
-
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def sniff_format(data: bytes, sheet: str = "") -> FileFormat:
-    """``xlsx`` for a ZIP container, ``csv`` for text; raises for .xls and the like."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(_OLE_MAGIC):
-        raise RegistryImportError(
-            [
-                Problem(
-                    "unreadable",
-                    "Excel 97-2003 形式（.xls）またはパスワード付きのファイルは読めません。"
-                    "パスワードを外し、.xlsx または CSV で保存してください",
-                    sheet=sheet,
-                )
-            ]
-        )
-    return "csv"
-
-
-def decode_csv(data: bytes, sheet: str = "") -> tuple[str, str]:
-    """The text of a CSV file and the encoding used: UTF-8 (BOM or not), else CP932."""
-
-    def fail(message: str) -> RegistryImportError:
-        return RegistryImportError([Problem("unreadable", message, sheet=sheet)])
-
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise fail("UTF-16 の CSV は読めません。UTF-8 または Shift_JIS（CP932）で保存してください")
-    try:
-        text = data.decode("utf-8-sig")
-        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp932")
-            encoding = "cp932"
-        except UnicodeDecodeError as exc:
-            raise fail(
-                "文字コードを判別できません（UTF-8 としても Shift_JIS（CP932）としても"
-                f"読めないバイトが {exc.start + 1} バイト目にあります）。"
-                "UTF-8 または Shift_JIS（CP932）の CSV で保存してください"
-            ) from None
-    if "\x00" in text:
-        raise fail("テキストの CSV ではありません（NUL 文字を含みます）")
-    return text, encoding
 
 
 # --------------------------------------------------------------------------- cells
@@ -175,45 +126,58 @@ _FALSE = {
 }  # fmt: skip
 
 
+_MARKS = frozenset("○〇◯●◎✓✔レ")
+
+
 def parse_flag(value: object) -> bool:
     """○ / 空欄 style flags; a date counts as yes (e.g. the date of withdrawal)."""
+    return read_flag(value)[0]
+
+
+def read_flag(value: object) -> tuple[bool, date | None]:
+    """A flag and the date written in it, if any (「2024/5/1」, 「○（R6.5.1）」)."""
     if value is None:
-        return False
+        return False, None
     if isinstance(value, bool):
-        return value
+        return value, None
     if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
+        return bool(value), None
     key = unicodedata.normalize("NFKC", cell_text(value)).casefold().replace(" ", "")
     if key in _TRUE:
-        return True
+        return True, None
     if key in _FALSE:
-        return False
+        return False, None
     try:
-        parse_date(value)
+        return True, parse_date(value)
     except DateError:
+        pass
+    if key[:1] in _MARKS:  # 「○（2025/7/1 申請）」: a mark and its date
+        try:
+            dates = find_dates(key[1:])
+        except DateError:
+            dates = []
+        if len(dates) == 1:
+            return True, dates[0]
+    try:
+        note = read_status(value)
+    except Unreadable:
+        note = None
+    if note is not None and note.word != "registered":
+        return True, note.on
+    raise ValueError(
+        f"「○」または空欄で書いてください（値: {value!r}）。はい／いいえ、有／無、日付も読めます"
+    )
+
+
+def parse_status(value: object) -> StatusNote | None:
+    """A 状態 cell: 登録, 更新申請中, 取下げ, 失効, 一時停止 … with or without a date;
+    raises ``ValueError`` naming the value when it cannot be read."""
+    try:
+        return read_status(value)
+    except Unreadable as exc:
         raise ValueError(
-            f"「○」または空欄で書いてください（値: {value!r}）。"
-            "はい／いいえ、有／無、日付も読めます"
+            f"{exc}。「登録」「更新申請中」「取下げ」「失効」「一時停止」などと書いてください"
         ) from None
-    return True
-
-
-_WITHDRAWN_WORDS = ("取下", "取り下", "取消", "抹消")
-_RENEWAL_WORDS = ("更新",)
-_PLAIN_WORDS = ("登録", "有効", "掲載", "認定")
-
-
-def parse_status(value: object) -> tuple[bool, bool]:
-    """(renewal_pending, withdrawn) from a status word such as 更新申請中 or 取下げ."""
-    key = unicodedata.normalize("NFKC", cell_text(value)).replace(" ", "")
-    withdrawn = any(w in key for w in _WITHDRAWN_WORDS)
-    renewal = any(w in key for w in _RENEWAL_WORDS)
-    if not (withdrawn or renewal or not key or any(w in key for w in _PLAIN_WORDS)):
-        raise ValueError(
-            f"状態として読めません（値: {value!r}）。"
-            "「登録」「更新申請中」「取下げ」などと書いてください"
-        )
-    return renewal, withdrawn
 
 
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -244,6 +208,8 @@ class _Header:
     row_index: int  # 0-based index of the (upper) heading row
     data_index: int  # 0-based index of the first data row
     fields: dict[str, _Mapped]
+    #: Every heading of the row as written, known or not (for messages).
+    found: tuple[str, ...] = ()
 
     @property
     def score(self) -> int:
@@ -271,6 +237,7 @@ def _map_header(
     two_rows = _is_subheading_row(below, kind)
     width = max(len(row), len(below) if (two_rows and below is not None) else 0)
     fields: dict[str, _Mapped] = {}
+    found: list[str] = []
     spanning: object = None  # a parent heading whose merged cell spans child headings
     for j in range(width):
         top = _at(row, j)
@@ -295,13 +262,14 @@ def _map_header(
             if hit is None:  # a plain heading above an unrelated child cell
                 hit = resolve(kind, heading_key(top))
                 written = cell_text(top)
+        found.append(written)
         if hit is None:
             continue
         column, priority = hit
         known = fields.get(column.field)
         if known is None or priority < known.priority:
             fields[column.field] = _Mapped(column, j, written, priority)
-    return _Header(row_index, row_index + (2 if two_rows else 1), fields)
+    return _Header(row_index, row_index + (2 if two_rows else 1), fields, tuple(found))
 
 
 def find_header(rows: Sequence[Sequence[object]], kind: RegistryKind) -> _Header | None:
@@ -318,21 +286,36 @@ def find_header(rows: Sequence[Sequence[object]], kind: RegistryKind) -> _Header
 # --------------------------------------------------------------------------- rows
 
 
+def _found_text(found: Sequence[str]) -> str:
+    shown = [f for f in found if f][:12]
+    if not shown:
+        return "見出しの行に文字がありません"
+    return "見つかった列: " + ", ".join(shown) + (", …" if len(found) > len(shown) else "")
+
+
+#: Status words a row may carry, strongest first, and the entry flag each sets.
+_ENDINGS = ("withdrawn", "lapsed", "suspended")
+
+
 class _RowReader:
-    """Reads the data rows under one heading into entries, noting every problem."""
+    """Reads the data rows under one heading into entries, noting every problem
+    and every warning."""
 
     def __init__(self, header: _Header, kind: RegistryKind, sheet: str):
+        self.header = header
         self.fields = header.fields
         self.kind = kind
         self.sheet = sheet
         self.audit_field = next((f for f in AUDIT_FIELDS if f in self.fields), None)
         self.first_row_of: dict[str, int] = {}
+        self.warnings: list[Problem] = []
         #: False when a required column is missing: rows are checked, never built.
         self.complete = not self.missing_columns()
 
     def missing_columns(self) -> list[Problem]:
+        found = _found_text(self.header.found)
         problems = [
-            _missing(column, self.sheet)
+            _missing(column, self.sheet, found)
             for column in columns_for(self.kind)
             if self.kind in column.required and column.field not in self.fields
         ]
@@ -340,12 +323,26 @@ class _RowReader:
             problems.append(
                 Problem(
                     "missing_column",
-                    "必須の列がありません（「監査対象期間の末日」か「監査対象期間」の列が必要です）",
+                    f"「監査対象期間の末日」か「監査対象期間」の列が必要です（{found}）",
                     sheet=self.sheet,
                     column=AUDIT_REQUIREMENT_LABEL,
                 )
             )
         return problems
+
+    def is_example(self, values: Sequence[object]) -> bool:
+        """The template's example row (記入例), left in by mistake."""
+        from cloudjudge.registries.template import EXAMPLE_MARKS, EXAMPLE_NUMBERS
+
+        number, name = self.fields.get("number"), self.fields.get("service_name")
+        if number is not None and normalise_number(_at(values, number.index)) in EXAMPLE_NUMBERS:
+            return True
+        first = next((v for v in values if not _blank(v)), None)
+        named = _at(values, name.index) if name is not None else None
+        return any(
+            unicodedata.normalize("NFKC", cell_text(v)).startswith(EXAMPLE_MARKS)
+            for v in (first, named)
+        )
 
     def read(
         self, rownum: int, values: Sequence[object]
@@ -357,30 +354,77 @@ class _RowReader:
             mapped = self.fields.get(name)
             return None if mapped is None else _at(values, mapped.index)
 
-        def problem(code: Any, name: str, message: str) -> None:
+        def heading(name: str) -> str:
             mapped = self.fields.get(name)
-            heading = mapped.heading if mapped else name
-            problems.append(Problem(code, message, sheet=self.sheet, row=rownum, column=heading))
+            return mapped.heading if mapped else name
 
+        def problem(code: Any, name: str, message: str) -> None:
+            problems.append(Problem(code, message, self.sheet, rownum, heading(name)))
+
+        for name, mapped in self.fields.items():
+            value = _at(values, mapped.index)
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                problem(
+                    "too_large",
+                    name,
+                    f"セルが長すぎます（{len(value):,} 文字、上限 {MAX_CELL_CHARS:,} 文字）",
+                )
+        if problems:
+            return None, problems
         for name in ("number", "service_name", "provider"):
             if name in self.fields and _blank(get(name)):
                 problem("empty_required", name, "必須の項目が空です")
+        for name in ("number", "service_name", "provider", "category", "notes"):
+            text = cell_text(get(name))
+            if text.startswith(("=", "＝", "@", "＠")):
+                problem("bad_value", name, f"数式や命令のような値は取り込めません（値: {text!r}）")
         number = normalise_number(get("number"))
 
-        flags = {"renewal_pending": False, "withdrawn": False}
-        for name in flags:
+        standing: dict[str, date | None] = {}  # word → its date (from the first column saying it)
+        renewal: list[date | None] = []
+        for name, word in (("withdrawn", "withdrawn"), ("renewal_pending", "renewal_pending")):
             try:
-                flags[name] = parse_flag(get(name))
+                yes, on = read_flag(get(name))
             except ValueError as exc:
                 problem("bad_value", name, str(exc))
+                continue
+            if yes and word == "withdrawn":
+                standing.setdefault("withdrawn", on)
+            elif yes:
+                renewal.append(on)
+
+        notes: list[StatusNote] = []
         if "status" in self.fields:
             try:
-                renewal, gone = parse_status(get("status"))
+                note = parse_status(get("status"))
             except ValueError as exc:
                 problem("bad_value", "status", str(exc))
             else:
-                flags["renewal_pending"] |= renewal
-                flags["withdrawn"] |= gone
+                if note is not None:
+                    notes.append(note)
+        raw_note = get("notes")
+        if not _blank(raw_note):
+            try:
+                note = read_status(raw_note)
+            except Unreadable as exc:
+                self.warnings.append(
+                    Problem(
+                        "unread_note",
+                        f"備考を状態として読めませんでした（{exc}）。"
+                        "状態は他の列のとおりに取り込みました。必要なら登録簿の画面で直してください",
+                        self.sheet,
+                        rownum,
+                        heading("notes"),
+                    )
+                )
+            else:
+                if note is not None:
+                    notes.append(note)
+        for note in notes:
+            if note.word in _ENDINGS:
+                standing.setdefault(note.word, note.on)
+            elif note.word == "renewal_pending":
+                renewal.append(note.on)
 
         registered_on = None
         raw = get("registered_on")
@@ -394,7 +438,7 @@ class _RowReader:
         if self.audit_field is not None:
             raw = get(self.audit_field)
             if _blank(raw):
-                if not flags["withdrawn"]:
+                if not ({"withdrawn", "lapsed"} & standing.keys()):
                     problem("empty_required", self.audit_field, "必須の項目が空です")
             else:
                 parse = parse_date if self.audit_field == "audit_period_end" else parse_period_end
@@ -417,6 +461,8 @@ class _RowReader:
         if problems or not self.complete:
             return None, problems
         regions = _REGION_SPLIT.split(cell_text(get("regions")))
+        ending = next((w for w in _ENDINGS if w in standing), None)
+        applied = [d for d in renewal if d is not None]
         entry = RegistryEntry(
             kind=self.kind,
             number=number,
@@ -424,8 +470,12 @@ class _RowReader:
             provider=cell_text(get("provider")),
             registered_on=registered_on,
             audit_period_end=audit_period_end,
-            renewal_pending=flags["renewal_pending"],
-            withdrawn=flags["withdrawn"],
+            renewal_pending=bool(renewal),
+            withdrawn=ending == "withdrawn",
+            lapsed=ending == "lapsed",
+            suspended=ending == "suspended",
+            status_since=standing[ending] if ending else None,
+            renewal_applied_on=min(applied) if applied else None,
             source_url=source_url,
             category=cell_text(get("category")),
             regions=tuple(r.strip() for r in regions if r.strip()),
@@ -440,40 +490,92 @@ def _entries_from_rows(
     header: _Header,
     kind: RegistryKind,
     sheet: str,
-) -> tuple[list[RegistryEntry], list[Problem]]:
+) -> tuple[list[RegistryEntry], list[Problem], list[Problem]]:
+    """(entries, problems, warnings); entries only when there is no problem."""
     reader = _RowReader(header, kind, sheet)
     problems = reader.missing_columns()
     entries: list[RegistryEntry] = []
+    read = skipped = 0
     for rownum, values in rows:
         if all(_blank(v) for v in values) or _is_note_row(values):
             continue
+        if reader.is_example(values):
+            skipped += 1
+            reader.warnings.append(
+                Problem(
+                    "example_row",
+                    "テンプレートの記入例の行なので取り込みませんでした",
+                    sheet,
+                    rownum,
+                )
+            )
+            continue
+        read += 1
+        if read > MAX_ROWS:
+            problems.append(
+                Problem(
+                    "too_large",
+                    f"行が多すぎます（上限 {MAX_ROWS:,} 行）。{rownum}行目で読むのをやめました",
+                    sheet,
+                    rownum,
+                )
+            )
+            break
         entry, row_problems = reader.read(rownum, values)
         problems.extend(row_problems)
+        if len(problems) >= MAX_PROBLEMS:
+            del problems[MAX_PROBLEMS:]
+            problems.append(
+                Problem(
+                    "too_many_problems",
+                    f"問題が多いため、{MAX_PROBLEMS} 件で読むのをやめました（{rownum}行目まで）。"
+                    "種類の違うリストや別のファイルではありませんか",
+                    sheet,
+                    rownum,
+                )
+            )
+            break
         if entry is not None and not problems:
             entries.append(entry)
     if not problems and not entries:
-        problems.append(Problem("no_rows", "データの行が1行もありません", sheet=sheet))
-    return ([] if problems else entries), problems
+        why = (
+            "（テンプレートの記入例の行だけがあります）"
+            if skipped
+            else f"（見出しは {header.row_index + 1} 行目。その下は空欄か注記だけです）"
+        )
+        problems.append(Problem("no_rows", "データの行が1行もありません" + why, sheet=sheet))
+    return ([] if problems else entries), problems, reader.warnings
 
 
-def _missing(column: Column, sheet: str) -> Problem:
+def _missing(column: Column, sheet: str, found: str) -> Problem:
     accepted = "、".join(column.headings())
     return Problem(
         "missing_column",
-        f"必須の列がありません（見出しの書き方: {accepted}）",
+        f"「{column.heading}」の列がありません（{found}）。受け付ける見出し: {accepted}",
         sheet=sheet,
         column=column.heading,
     )
 
 
-def _no_header(kind: RegistryKind, sheet: str) -> Problem:
+def _first_texts(head: Sequence[Sequence[object]]) -> str:
+    for n, row in enumerate(head, start=1):
+        texts = [cell_text(v)[:30] for v in row if not _blank(v)]
+        if texts:
+            shown = ", ".join(texts[:8]) + (", …" if len(texts) > 8 else "")
+            return f"最初に文字がある行は {n} 行目: {shown}"
+    return f"先頭{HEADER_SCAN_ROWS}行はすべて空欄です"
+
+
+def _no_header(kind: RegistryKind, tables: Sequence[tuple[str, str]]) -> Problem:
     names = [c.heading for c in columns_for(kind) if kind in c.required]
     if kind in ISMAP_KINDS:
         names.append(AUDIT_REQUIREMENT_LABEL)
+    sheet, found = tables[0] if tables else ("", "")
+    others = "" if len(tables) < 2 else "。シート: " + ", ".join(t for t, _ in tables)
     return Problem(
         "no_header",
         f"先頭{HEADER_SCAN_ROWS}行に {KIND_LABELS[kind]} の見出しの行が見つかりません"
-        f"（必要な列: {'、'.join(names)}）",
+        f"（必要な列: {'、'.join(names)}。{found}{others}）",
         sheet=sheet,
     )
 
@@ -481,69 +583,37 @@ def _no_header(kind: RegistryKind, sheet: str) -> Problem:
 # --------------------------------------------------------------------------- files
 
 
-def _read_table(
-    named_tables: Iterable[tuple[str, Iterator[Sequence[object]]]],
-    kind: RegistryKind,
-    reopen: Any,
-) -> tuple[str, _Header, list[RegistryEntry]]:
+def _read_tables(
+    tables: Sequence[Table], kind: RegistryKind
+) -> tuple[str, _Header, list[RegistryEntry], list[Problem]]:
     """Pick the sheet whose heading matches best, then read its rows."""
-    best: tuple[str, _Header] | None = None
-    first_sheet = ""
-    for sheet, rows in named_tables:
-        first_sheet = first_sheet or sheet
-        head = [tuple(r) for r in islice(rows, HEADER_SCAN_ROWS + 1)]
+    best: tuple[Table, _Header] | None = None
+    seen: list[tuple[str, str]] = []
+    for table in tables:
+        rows: Iterator[tuple[int, Row]] = table.open_rows(None)
+        head = [tuple(r) for _, r in islice(rows, HEADER_SCAN_ROWS + 1)]
+        close = getattr(rows, "close", None)  # a generator: release the open workbook
+        if close is not None:
+            close()
+        seen.append((table.name, _first_texts(head)))
         header = find_header(head, kind)
         if header is not None and (best is None or header.score > best[1].score):
-            best = (sheet, header)
+            best = (table, header)
     if best is None:
-        raise RegistryImportError([_no_header(kind, first_sheet)])
-    sheet, header = best
-    numbered = ((n, r) for n, r in enumerate(reopen(sheet), start=1) if n > header.data_index)
-    entries, problems = _entries_from_rows(numbered, header, kind, sheet)
+        raise RegistryImportError([_no_header(kind, seen)])
+    table, header = best
+    first = header.data_index + 1  # 1-based
+    rows = ((n, r) for n, r in table.open_rows(first) if n >= first)
+    entries, problems, warnings = _entries_from_rows(rows, header, kind, table.name)
     if problems:
         raise RegistryImportError(problems)
-    return sheet, header, entries
-
-
-def _read_xlsx(
-    data: bytes, kind: RegistryKind, name: str
-) -> tuple[str, _Header, list[RegistryEntry]]:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl ships with the project
-        raise RegistryImportError(
-            [Problem("unreadable", "xlsx を読むには openpyxl が必要です", sheet=name)]
-        ) from None
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
-        raise RegistryImportError(
-            [Problem("unreadable", f"xlsx ファイルとして読めません（{exc}）", sheet=name)]
-        ) from None
-    try:
-        sheets = {ws.title: ws for ws in workbook.worksheets}
-        tables = ((title, ws.iter_rows(values_only=True)) for title, ws in sheets.items())
-        return _read_table(tables, kind, lambda title: sheets[title].iter_rows(values_only=True))
-    finally:
-        workbook.close()
-
-
-def _read_csv(text: str, kind: RegistryKind, name: str) -> tuple[str, _Header, list[RegistryEntry]]:
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise RegistryImportError(
-            [Problem("unreadable", f"CSV として読めません（{exc}）", sheet=name)]
-        ) from None
-    return _read_table([(name, iter(rows))], kind, lambda _: rows)
+    return table.name, header, entries, warnings
 
 
 def read_registry(
     source: Source, kind: RegistryKind, *, filename: str | None = None
 ) -> ParsedRegistry:
-    """Read a whole registry list of ``kind`` from .xlsx or .csv.
+    """Read a whole registry list of ``kind`` from .xlsx, .ods or .csv.
 
     ``source`` is a path, the file's bytes or a binary file object; ``filename``
     (e.g. the uploaded file's name) is used only in messages and, for CSV, as the
@@ -551,23 +621,17 @@ def read_registry(
     """
     if kind not in KINDS:
         raise ValueError(f"未知の登録簿の種類です: {kind!r}（{', '.join(KINDS)}）")
-    data = read_bytes(source)
-    name = _source_name(source, filename)
-    digest = hashlib.sha256(data).hexdigest()
-    file_format = sniff_format(data, name)
-    encoding = None
-    if file_format == "xlsx":
-        sheet, header, entries = _read_xlsx(data, kind, name)
-    else:
-        text, encoding = decode_csv(data, name or "CSV")
-        sheet, header, entries = _read_csv(text, kind, name or "CSV")
+    name = source_name(source, filename)
+    data, loaded = load_tables(source, name)
+    sheet, header, entries, warnings = _read_tables(loaded.tables, kind)
     return ParsedRegistry(
         kind=kind,
         entries=tuple(entries),
-        sha256=digest,
-        file_format=file_format,
+        sha256=hashlib.sha256(data).hexdigest(),
+        file_format=loaded.file_format,
         sheet=sheet,
         header_row=header.row_index + 1,
         columns={f: m.heading for f, m in header.fields.items()},
-        encoding=encoding,
+        encoding=loaded.encoding,
+        warnings=tuple(warnings),
     )

@@ -1,5 +1,6 @@
 """The import template offered as a download: an .xlsx per registry kind with the
-Japanese headings, an example row and a sheet explaining every column."""
+Japanese headings, an example row (never imported, even when left in) and a
+sheet explaining every column."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cloudjudge.documents.cells import put_text
 from cloudjudge.registries.columns import Column, columns_for
-from cloudjudge.registries.entries import KIND_LABELS, KINDS, RegistryKind
+from cloudjudge.registries.entries import KIND_LABELS, KINDS, RegistryKind, normalise_number
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -86,6 +88,13 @@ EXAMPLES: dict[str, dict[str, object]] = {
     },
 }
 
+#: The example rows' numbers, and the marks that open an example row: such a
+#: row is never imported as an entry, even when left in the file.
+EXAMPLE_NUMBERS: frozenset[str] = frozenset(
+    normalise_number(example["number"]) for example in EXAMPLES.values()
+)
+EXAMPLE_MARKS: tuple[str, ...] = ("記入例", "(例)", "【例】", "例:", "[例]")
+
 DATE_FORMATS = (
     "2024/3/31、2024-03-31、2024年3月31日、令和6年3月31日、令和元年5月1日、R6.3.31、"
     "Excel の日付（全角数字も可）"
@@ -113,11 +122,11 @@ def template_bytes(kind: RegistryKind) -> bytes:
     ws: Worksheet = wb.active  # type: ignore[assignment]  # a new workbook has one sheet
     ws.title = f"{KIND_LABELS[kind]}登録簿"
     for j, column in enumerate(columns, start=1):
-        head = ws.cell(row=1, column=j, value=column.heading)
+        head = put_text(ws.cell(row=1, column=j), column.heading)
         head.font = bold
         if kind in column.required or column.field == "audit_period_end":
             head.fill = required_fill
-        cell = ws.cell(row=2, column=j, value=example.get(column.field, ""))  # type: ignore[call-overload]
+        cell = put_text(ws.cell(row=2, column=j), example.get(column.field, ""))
         if isinstance(cell.value, date):
             cell.number_format = "yyyy/m/d"
         letter = head.column_letter
@@ -140,7 +149,9 @@ def template_bytes(kind: RegistryKind) -> bytes:
         )
     notes.append([])
     notes.append(["日付の書き方", "", DATE_FORMATS])
-    notes.append(["注意", "", "2行目は記入例です。取り込む前に削除してください。"])
+    notes.append(
+        ["注意", "", "2行目は記入例です。残したまま取り込んでも、記入例の行は読み飛ばします。"]
+    )
     for letter, width in zip("ABCD", (24, 6, 60, 60), strict=True):
         notes.column_dimensions[letter].width = width
 

@@ -140,6 +140,7 @@ def test_csv_and_excel_defuse_formulas(login, make_application, make_service, ap
     assert row[5] == "'@SUM(A1)\x07ベル"
     sheet, rows = workbook_rows(login(applicant).get(XLSX_URL))
     assert rows[1][1] == service.name and sheet.cell(2, 2).data_type == "s"
+    assert sheet.cell(2, 2).quotePrefix and sheet.cell(2, 3).quotePrefix  # stays text when edited
     assert rows[1][5] == "@SUM(A1)ベル"  # control characters Excel cannot hold are dropped
 
 

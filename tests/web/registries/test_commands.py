@@ -118,17 +118,24 @@ def test_registry_commands_end_to_end(cli):
     assert seeded.returncode == 0, seeded.stderr
 
     # C21-0101-1 expired on 2025-07-31 (the fixture is in the past); みなと is
-    # past its expiry too but its renewal is pending: valid, no alert
+    # past its expiry too but its renewal is pending: still valid, and listed
+    # with how long it has been pending (ISMAP基本規程 3.5)
     check = cli("registry", "check", "--days", "30")
     assert check.returncode == 1, check.stderr
     out = check.stdout.splitlines()
-    assert "注意が必要なもの 1 件（期限切れ 1 件）" in out[0]
+    assert (
+        "注意が必要なもの 2 件（期限切れ 1 件、更新申請中（有効期限経過後も有効） 1 件）" in out[0]
+    )
+    past = (datetime.date.today() - datetime.date(2024, 10, 31)).days
     assert out[1:] == [
         "期限切れ\tISMAP\tC21-0101-1\tさくらぎクラウド基盤（株式会社桜木システムズ）"
-        "\t有効期限切れ: 2025-07-31\tCJ-2026-00001"
+        "\t有効期限切れ: 2025-07-31\tCJ-2026-00001",
+        "更新申請中（有効期限経過後も有効）\tISMAP\tC22-0303-2\tみなとワークフロー（みなとソフト株式会社）"
+        f"\t有効期限 2024-10-31 から {past} 日経過、更新申請中\tCJ-2026-00002",
     ]
     report = json.loads(cli("registry", "check", "--format", "json").stdout)
-    assert [a["status"] for a in report["alerts"]] == ["expired"]
+    assert [a["status"] for a in report["alerts"]] == ["expired", "renewal_pending"]
+    assert report["alerts"][1]["days_past_expiry"] == past
 
     # a newer list renews it: the check passes again (cron exit status 0)
     today = datetime.date.today()

@@ -52,12 +52,12 @@ def test_the_language_switch_turns_the_upload_page_english(login, security):
     client = login(security)
     page = client.get("/registries/import/").content.decode()
     assert "<h1>登録簿の取込み</h1>" in page and "ファイルを取り込む" in page
-    assert "ファイル（.xlsx または .csv）" in page and ">取り込む</button>" in page
+    assert "ファイル（.xlsx・.ods・.csv）" in page and ">取り込む</button>" in page
 
     client.post(reverse("set_language"), {"language": "en", "next": "/registries/import/"})
     page = client.get("/registries/import/").content.decode()
     assert "<h1>Registry import</h1>" in page and "Import a file" in page
-    assert "File (.xlsx or .csv)" in page and ">Import</button>" in page
+    assert "File (.xlsx, .ods or .csv)" in page and ">Import</button>" in page
     assert "Not imported" in page
     for japanese in ("登録簿", "取り込む", "ファイル", "未取込"):
         assert japanese not in page, japanese

@@ -78,7 +78,7 @@ def test_lgwan_entries_have_no_expiry(fixture_path, security):
             "ismap",
             ["missing_column"],
             ("一覧", None, "事業者"),
-            "必須の列がありません",
+            "の列がありません（見つかった列: ",
         ),
         (
             "broken_bad_date.xlsx",
@@ -113,7 +113,7 @@ def test_lgwan_entries_have_no_expiry(fixture_path, security):
             "lgwan_asp",
             ["missing_column"],
             ("クラウドサービスリスト", None, "サービスコード"),
-            "必須の列がありません",
+            "の列がありません（見つかった列: ",
         ),
     ],
 )

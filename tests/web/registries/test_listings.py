@@ -218,3 +218,35 @@ def test_status_filter_agrees_with_status_on(registries, load, today, offset):
             RegistryEntry.objects.filter(status_q(status, day)).values_list("pk", flat=True)
         )
         assert found == {pk for pk, s in expected.items() if s == status}, status
+
+
+@pytest.mark.parametrize("offset", [-400, -30, 0, 30, 400])
+def test_status_filter_agrees_with_status_on_for_dated_and_renewed_entries(load, today, offset):
+    """Lapses, suspensions and withdrawals from a date, renewals applied in
+    time or late (3.5), and entries renewed under a new number or removed."""
+    day = today + datetime.timedelta(days=offset)
+    words = ("失効", "一時停止", "取下げ", "")
+    lines = ["登録番号,クラウドサービスの名称,事業者,監査対象期間の末日,更新申請中,備考"]
+    for i in range(24):
+        end = day - datetime.timedelta(days=400 + i * 9)
+        applied = end + datetime.timedelta(days=470 + (i % 5) * 10)  # around the expiry
+        since = day + datetime.timedelta(days=(i % 3 - 1) * 5)
+        word = words[i % 4]
+        note = f"{word}（{since:%Y/%m/%d}）" if word and i % 2 else word
+        pending = f"{applied:%Y/%m/%d}" if i % 3 == 0 else ("○" if i % 7 == 0 else "")
+        lines.append(f"C31-{i:04d}-1,日付{i},株式会社日付,{end:%Y/%m/%d},{pending},{note}")
+    load("ismap", ("\n".join(lines) + "\n").encode(), filename="dated.csv")
+    # a later list renews two entries under a new number and drops one
+    later = [ln for ln in lines if not ln.startswith(("C31-0000-1", "C31-0001-1", "C31-0002-1"))]
+    later += [
+        lines[1].replace("C31-0000-1", "C31-0000-2"),
+        lines[2].replace("C31-0001-1", "C40-9999-1"),
+    ]
+    load("ismap", ("\n".join(later) + "\n").encode(), filename="later.csv")
+    expected = {e.pk: e.status_on(day) for e in RegistryEntry.objects.select_related()}
+    assert {"renewed", "removed", "lapsed", "suspended", "withdrawn"} <= set(expected.values())
+    for status in FILTER_STATUSES:
+        found = set(
+            RegistryEntry.objects.filter(status_q(status, day)).values_list("pk", flat=True)
+        )
+        assert found == {pk for pk, s in expected.items() if s == status}, status

@@ -87,7 +87,11 @@ def test_listing_expiring_in_a_newer_snapshot(
 
     # a renewal is applied for: the listing counts again (3.5 ただし書)
     load("ismap", listed(today, expiry, pending=True), filename="v3.csv")
-    assert check_in_use().ok
+    (alert,) = check_in_use().alerts  # still listed by the check, with how long it waits
+    past = (today - expiry).days
+    assert alert.status == "renewal_pending" and alert.check.counted
+    assert alert.as_dict()["days_past_expiry"] == past
+    assert f"{past} 日" in alert.message and "更新申請中" in alert.message
     renewed = entries.rejudge(app, security)
     app.refresh_from_db()
     assert app.verdict == "permitted" and renewed.request["service"]["listings"] == ["ismap"]

@@ -8,7 +8,8 @@ equals ``hash``, and each ``prev_hash`` is the previous line's ``hash``.
 CSV is for reading in Excel: UTF-8 with a byte-order mark, headers in the
 active language, action labels beside their codes. Cells that Excel would
 run as formulas (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) get a
-leading apostrophe, so CSV cells are not byte-exact: use JSON Lines for that.
+leading apostrophe (``cloudjudge.documents.cells``), so CSV cells are not
+byte-exact: use JSON Lines for that.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from cloudjudge.documents import cells
 from cloudjudge.web.audit import chain
 from cloudjudge.web.audit.models import Action, AuditEntry
 
@@ -28,7 +30,6 @@ FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 BOM = "\ufeff"
 CHUNK_SIZE = 2000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rows(entries: QuerySet[AuditEntry]) -> Iterator[dict[str, Any]]:
@@ -67,7 +68,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return cells.csv_text(text)
 
 
 def _labels() -> dict[str, str]:

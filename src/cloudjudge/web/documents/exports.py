@@ -10,8 +10,8 @@ Headings and labels are Japanese whatever the UI language: the files are the
 city's records and are read in Excel next to the paper ones.
 
 Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``…,
-"CSV injection") is defused: a CSV cell gets a leading ``'``, an Excel cell is
-written as text.
+"CSV injection") is defused by ``cloudjudge.documents.cells``: a CSV cell gets a
+leading ``'``, an Excel cell is written as text.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from django.db import models
 from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from cloudjudge import labels
+from cloudjudge.documents import cells
 from cloudjudge.web.register.models import (
     Application,
     BreakoutUsage,
@@ -44,8 +44,6 @@ from cloudjudge.web.register.models import (
 Value = str | int | datetime.date | datetime.datetime | None
 
 BOM = "\ufeff".encode()
-#: Cells starting with one of these are formulas to Excel, LibreOffice and Sheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 CSV_CHUNK_BYTES = 64 * 1024
@@ -177,8 +175,7 @@ def _csv_cell(value: Value) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+    return cells.csv_text(value)
 
 
 class _Echo:
@@ -255,13 +252,9 @@ def xlsx_bytes(
 
 
 def _xlsx_cell(sheet, value: Value, column: Column, wrap: Alignment) -> WriteOnlyCell:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever it starts with
-        if column.wrap:
-            cell.alignment = wrap
+    cell = cells.put_text(WriteOnlyCell(sheet), value)
+    if isinstance(value, str) and column.wrap:
+        cell.alignment = wrap
     elif isinstance(value, datetime.datetime):
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, datetime.date):

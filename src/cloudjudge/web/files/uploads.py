@@ -42,12 +42,27 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.documents.packages import (
+    BROKEN_ZIP,
+    MiB,
+    PackageLimits,
+    PackageRefused,
+    inspect_package,
+    size_text,
+)
+
 #: Bytes read to recognise a type and to look for markup in binary formats.
 HEAD_BYTES = 4096
 #: Displayed names longer than this are shortened (the extension is kept).
 MAX_NAME_CHARS = 150
 #: Zip archives with more members than this are not taken for Office files.
 MAX_ZIP_MEMBERS = 20_000
+#: An Office file (a zip of XML) that would unpack to more than this is refused
+#: before it is stored: whoever downloads it would open a zip bomb. Pictures
+#: are stored without compression, so a real document unpacks to little more
+#: than its size; XML compresses about ten times.
+MAX_UNPACKED_BYTES = 200 * MiB
+PACKAGE_LIMITS = PackageLimits(max_unpacked=MAX_UNPACKED_BYTES, max_members=MAX_ZIP_MEMBERS)
 #: ``[Content_Types].xml`` larger than this is not an Office file's.
 MAX_CONTENT_TYPES_BYTES = 1024 * 1024
 OCTET_STREAM = "application/octet-stream"
@@ -222,7 +237,7 @@ def double_extension(name: str) -> str:
 class Sniffed:
     """What :func:`sniff` found: an allowed kind's code (``pdf``, ``text``, ...)
     or a refused one (``html``, ``svg``, ``markup``, ``macro``, ``encrypted``,
-    ``executable``, ``archive``, ``binary_text``, ``unknown``), and for text its
+    ``executable``, ``archive``, ``oversized``, ``binary_text``, ``unknown``), and for text its
     encoding (``utf-8`` or ``cp932``) or the markup found."""
 
     kind: str
@@ -328,20 +343,24 @@ def _sniff_ole(fileobj: IO[bytes]) -> Sniffed:
 def _sniff_zip(fileobj: IO[bytes]) -> Sniffed:
     """OOXML: a zip with ``[Content_Types].xml`` and the parts of exactly one
     of Word (``word/``), Excel (``xl/``) or PowerPoint (``ppt/``). Only the
-    central directory and ``[Content_Types].xml`` are read: nothing is unpacked."""
+    central directory, the first bytes of each XML part and
+    ``[Content_Types].xml`` are read; a package that would unpack to more than
+    :data:`MAX_UNPACKED_BYTES` is ``oversized`` (``cloudjudge.documents.packages``)."""
+    try:
+        names = inspect_package(fileobj, PACKAGE_LIMITS).names
+    except PackageRefused as exc:
+        if exc.code in {"too_large", "member_too_large"}:
+            return Sniffed("oversized", detail=str(exc.size))
+        return Sniffed("encrypted" if exc.code == "encrypted" else "archive")
     try:
         with zipfile.ZipFile(fileobj) as archive:
-            infos = archive.infolist()
-            if len(infos) > MAX_ZIP_MEMBERS:
-                return Sniffed("archive")
-            names = {info.filename for info in infos}
             if "[Content_Types].xml" not in names:
                 return Sniffed("archive")
             types_info = archive.getinfo("[Content_Types].xml")
             if types_info.file_size > MAX_CONTENT_TYPES_BYTES:
                 return Sniffed("archive")
             content_types = archive.read(types_info)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError):
+    except BROKEN_ZIP:
         return Sniffed("archive")
     except RuntimeError:  # an encrypted member
         return Sniffed("encrypted")
@@ -530,6 +549,16 @@ def check(upload) -> Sniffed:
                 "without macros (.docx, .xlsx, .pptx) or as PDF."
             ),
             "macro",
+        )
+    if sniffed.kind == "oversized":
+        raise _refuse(
+            _(
+                "The Office file would unpack to %(size)s, more than the limit of %(limit)s: "
+                "not accepted (it may be a zip bomb). Save it again, or as PDF."
+            ),
+            "oversized",
+            size=size_text(int(sniffed.detail)),
+            limit=size_text(MAX_UNPACKED_BYTES),
         )
     if sniffed.kind == "encrypted":
         raise _refuse(

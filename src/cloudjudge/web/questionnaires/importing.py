@@ -21,8 +21,6 @@ vendor's answer to the row's note.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -32,7 +30,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from cloudjudge.documents import QuestionnaireError, read_questionnaire
+from cloudjudge.documents import QuestionnaireError, questionnaire, read_questionnaire
 from cloudjudge.documents.questionnaire import QuestionnaireProblem
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.audit.models import Action
@@ -103,11 +101,7 @@ def read_upload(upload: UploadedFile) -> bytes:
             "Excel ブック（.xlsx）ではありません。"
             "旧形式（.xls）や CSV・PDF の場合は、.xlsx 形式で保存し直してください。"
         )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            names = set(package.namelist())
-    except (zipfile.BadZipFile, OSError):
-        raise _refuse("Excel ブック（.xlsx）として読めません（ファイルが壊れています）。") from None
+    names = questionnaire.package_names(data)
     missing = [part for part in XLSX_PARTS if part not in names]
     if missing:
         raise _refuse(

@@ -1,8 +1,8 @@
 """Registry changes in the audit trail (``cloudjudge.web.audit.trail``).
 
-Every import, every edit of an entry, every recorded registration number and
-every re-judgement asked for from the registry pages is recorded, inside the
-transaction that makes the change.
+Every import, every edit of an entry, every recorded registration number,
+every decision on a re-link proposal and every re-judgement asked for from the
+registry pages is recorded, inside the transaction that makes the change.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ ENTRY_FIELDS = (
     "audit_period_end",
     "expires_on",
     "renewal_pending",
+    "renewal_applied_on",
     "withdrawn",
+    "lapsed",
+    "suspended",
+    "status_since",
     "source_url",
     "last_checked_on",
 )
@@ -50,6 +54,8 @@ def record_import(snapshot, importer, request=None) -> None:
             "added": snapshot.added_count,
             "removed": snapshot.removed_count,
             "changed": snapshot.changed_count,
+            "renewed": snapshot.renewed_count,
+            "warnings": len(snapshot.warnings or []),
         },
     )
 
@@ -93,4 +99,24 @@ def record_rejudge(application, judgement, previous_verdict: str, actor, request
         before={"verdict": previous_verdict},
         after={"verdict": judgement.verdict},
         extra={"judgement_id": judgement.pk, "reason": "registry_rejudge"},
+    )
+
+
+def record_relink_decision(proposal, actor, request=None) -> None:
+    """A re-link proposal accepted or rejected (the link change itself, when
+    accepted, is recorded by ``record_link_change``)."""
+    trail.record(
+        Action.UPDATE,
+        actor=actor,
+        request=request,
+        obj=proposal,
+        before={"decision": "pending"},
+        after={"decision": proposal.decision},
+        extra={
+            "service_id": proposal.service_id,
+            "kind": proposal.kind,
+            "old_number": proposal.old_number,
+            "new_number": proposal.new_number,
+            "snapshot_id": proposal.snapshot_id,
+        },
     )

@@ -7,8 +7,14 @@ that the registry finds it on, an alert is raised when on ``today`` the
 listing
 
 * ``expiring`` — will expire within ``days`` days (no renewal pending),
-* ``expired`` / ``withdrawn`` / ``not_yet_registered`` — is not valid,
+* ``renewal_pending`` — is past its expiry date and still valid while the
+  renewal is pending (ISMAP基本規程 3.5), with how long it has been pending,
+* ``expired`` / ``renewal_late`` (renewal applied for after the expiry) /
+  ``withdrawn`` / ``lapsed`` / ``suspended`` / ``not_yet_registered`` — is not
+  valid,
 * ``removed`` — is no longer on the current list,
+* ``renewed`` — was renewed under a new number; the re-link awaits the
+  security office's confirmation,
 * ``unknown`` — (declared) matches no entry,
 * ``unverified`` — (declared) cannot be checked: that list was never imported.
 
@@ -48,11 +54,16 @@ IN_USE_STATUSES = (Status.APPROVED, Status.IN_USE, Status.REVIEW_DUE, Status.END
 #: Most severe first, for sorting and the dashboard.
 SEVERITY = (
     "expired",
+    "renewal_late",
     "withdrawn",
+    "lapsed",
+    "suspended",
     "removed",
+    "renewed",
     "unknown",
     "not_yet_registered",
     "expiring",
+    "renewal_pending",
     "unverified",
 )
 
@@ -116,6 +127,8 @@ class Alert:
                 self.entry.expires_on.isoformat() if self.entry and self.entry.expires_on else None
             ),
             "days_left": self.check.days_left,
+            "days_past_expiry": self.check.days_pending[0],
+            "days_since_renewal_applied": self.check.days_pending[1],
             "message": self.message,
             "applications": [
                 {"id": pk, "number": number, "status": status}

@@ -12,27 +12,55 @@ import datetime
 from typing import Any, get_args
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from cloudjudge import registries as core
 from cloudjudge.web.register import judging
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries import audit
-from cloudjudge.web.registries.importing import snapshot_dict
 from cloudjudge.web.registries.models import RegistryEntry, RegistryLink, RegistrySnapshot
 
-#: The statuses the list can be filtered by: an entry's status on a day, and ``removed``.
-FILTER_STATUSES: tuple[str, ...] = (*get_args(core.ListingStatus), "removed")
+#: The statuses the list can be filtered by: an entry's status on a day, and
+#: ``removed`` and ``renewed`` (left the list, or renewed under a new number).
+FILTER_STATUSES: tuple[str, ...] = (*get_args(core.ListingStatus), "removed", "renewed")
+
+
+def snapshot_dict(snap: RegistrySnapshot) -> dict[str, Any]:
+    return {
+        "id": snap.pk,
+        "kind": snap.kind,
+        "source_name": snap.source_name,
+        "sha256": snap.sha256,
+        "row_count": snap.row_count,
+        "added": snap.added_count,
+        "removed": snap.removed_count,
+        "changed": snap.changed_count,
+        "renewed": snap.renewed_count,
+        "warnings": len(snap.warnings or []),
+        "importer": snap.importer.get_username() if snap.importer else "",
+        "imported_at": snap.imported_at.isoformat(),
+        "is_current": snap.is_current,
+    }
 
 
 def status_q(status: str, today: datetime.date, days: int = core.DEFAULT_DAYS_AHEAD) -> Q:
-    """Entries on the current list with this status on ``today`` (``removed``: not on it)."""
+    """Entries on the current list with this status on ``today`` (``removed``
+    and ``renewed``: not on it)."""
     if status == "removed":
-        return Q(removed_in__isnull=False)
+        return Q(removed_in__isnull=False, renewed_as__isnull=True)
+    if status == "renewed":
+        return Q(removed_in__isnull=False, renewed_as__isnull=False)
     on_list = Q(removed_in__isnull=True)
+    # A withdrawal, lapse or suspension counts from its date (core.ended_status).
+    dated = Q(status_since__isnull=True) | Q(status_since__lte=today)
     if status == "withdrawn":
-        return on_list & Q(withdrawn=True)
-    live = on_list & Q(withdrawn=False)
+        return on_list & dated & Q(withdrawn=True)
+    if status == "lapsed":
+        return on_list & dated & Q(withdrawn=False, lapsed=True)
+    if status == "suspended":
+        return on_list & dated & Q(withdrawn=False, lapsed=False, suspended=True)
+    ended = dated & (Q(withdrawn=True) | Q(lapsed=True) | Q(suspended=True))
+    live = on_list & ~ended
     registered = Q(registered_on__isnull=True) | Q(registered_on__lte=today)
     if status == "not_yet_registered":
         return live & Q(registered_on__gt=today)
@@ -40,8 +68,11 @@ def status_q(status: str, today: datetime.date, days: int = core.DEFAULT_DAYS_AH
     horizon = today + datetime.timedelta(days=days)
     if status == "expired":
         return live & Q(expires_on__lt=today, renewal_pending=False)
+    applied_late = Q(renewal_applied_on__gt=F("expires_on"))
     if status == "renewal_pending":
-        return live & Q(expires_on__lt=today, renewal_pending=True)
+        return live & Q(expires_on__lt=today, renewal_pending=True) & ~applied_late
+    if status == "renewal_late":
+        return live & Q(expires_on__lt=today, renewal_pending=True) & applied_late
     if status == "expiring":
         return live & Q(expires_on__gte=today, expires_on__lt=horizon, renewal_pending=False)
     if status == "valid":

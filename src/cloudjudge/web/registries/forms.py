@@ -35,8 +35,8 @@ class EntryFilterForm(forms.Form):
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("List"), choices=Kind.choices)
     file = forms.FileField(
-        label=_("File (.xlsx or .csv)"),
-        help_text=_("CSV in UTF-8 or Shift_JIS (CP932), or .xlsx from Excel 2007 or later"),
+        label=_("File (.xlsx, .ods or .csv)"),
+        help_text=_("CSV in UTF-8 or Shift_JIS (CP932), .xlsx from Excel 2007 or later, or .ods"),
     )
 
     def clean_file(self):
@@ -78,13 +78,19 @@ class EntryForm(forms.ModelForm):
             "registered_on",
             "audit_period_end",
             "renewal_pending",
+            "renewal_applied_on",
             "withdrawn",
+            "lapsed",
+            "suspended",
+            "status_since",
             "source_url",
             "last_checked_on",
         ]
         widgets = {
             "registered_on": DateInput,
             "audit_period_end": DateInput,
+            "renewal_applied_on": DateInput,
+            "status_since": DateInput,
             "last_checked_on": DateInput,
         }
         help_texts = {
@@ -93,6 +99,13 @@ class EntryForm(forms.ModelForm):
                 "computed from it"
             ),
             "last_checked_on": _("The day this entry was last checked on the public page"),
+            "renewal_applied_on": _(
+                "ISMAP 3.5: past the expiry date the registration stays valid only if the "
+                "renewal was applied for by then"
+            ),
+            "status_since": _(
+                "The day a withdrawal, lapse or suspension takes effect (blank: whatever the day)"
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -121,6 +134,7 @@ class EntryForm(forms.ModelForm):
             kind in ("ismap", "ismap_liu")
             and not data.get("audit_period_end")
             and not data.get("withdrawn")
+            and not data.get("lapsed")
         ):
             self.add_error(
                 "audit_period_end",

@@ -12,9 +12,14 @@
    upserted by (kind, number), entries on the list before but absent from the
    file are kept and flagged ``removed_in`` the new snapshot (so history,
    links and judgements that named them still resolve, and they never count
-   as a listing), and the diff (added / removed / changed) against the
-   entries on the list before is stored with the snapshot and in the audit
-   trail.
+   as a listing), and the diff (added / removed / changed / renewed under a
+   new number) against the entries on the list before is stored with the
+   snapshot and in the audit trail, with the file's warnings (notes that could
+   not be read, the template's example row skipped);
+4. an entry renewed under a new number points to its successor
+   (``renewed_as``), and every service linked to the old number gets a
+   re-link proposal for the security office (``relinks``), never a silent
+   change and never 「掲載なし」.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudjudge import registries as core
-from cloudjudge.registries.spreadsheet import Source, read_bytes
-from cloudjudge.web.registries import audit
+from cloudjudge.registries.sources import Source, read_bytes
+from cloudjudge.web.registries import audit, relinks
+from cloudjudge.web.registries.entries import snapshot_dict
 from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
 
 ALREADY_IMPORTED = "同じファイルは取り込み済みです"
@@ -49,6 +55,7 @@ class ImportResult:
     snapshot: RegistrySnapshot | None = None
     diff: core.RegistryDiff | None = None
     problems: tuple[core.Problem, ...] = ()
+    warnings: tuple[core.Problem, ...] = ()
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -65,23 +72,8 @@ class ImportResult:
             "snapshot": snapshot_dict(snap) if snap else None,
             "diff": self.diff.as_dict() if self.diff is not None else None,
             "problems": [p.as_dict() for p in self.problems],
+            "warnings": [p.as_dict() for p in self.warnings],
         }
-
-
-def snapshot_dict(snap: RegistrySnapshot) -> dict[str, Any]:
-    return {
-        "id": snap.pk,
-        "kind": snap.kind,
-        "source_name": snap.source_name,
-        "sha256": snap.sha256,
-        "row_count": snap.row_count,
-        "added": snap.added_count,
-        "removed": snap.removed_count,
-        "changed": snap.changed_count,
-        "importer": snap.importer.get_username() if snap.importer_id else "",
-        "imported_at": snap.imported_at.isoformat(),
-        "is_current": snap.is_current,
-    }
 
 
 def _too_long(parsed: core.ParsedRegistry) -> list[core.Problem]:
@@ -130,12 +122,13 @@ def import_registry(
     """Import ``file`` (a path, bytes or a binary file) as the list of ``kind``."""
     if kind not in core.KINDS:
         raise ValueError(f"未知の登録簿の種類です: {kind!r}（{', '.join(core.KINDS)}）")
-    data = read_bytes(file)
-    sha256 = hashlib.sha256(data).hexdigest()
+    name = filename or _name_of(file) or ""
     try:
-        parsed = core.read_registry(data, kind, filename=filename or _name_of(file))
+        data = read_bytes(file, name=name)
+        parsed = core.read_registry(data, kind, filename=name)
     except core.RegistryImportError as exc:
         return ImportResult("rejected", kind, problems=exc.problems, message=str(exc))
+    sha256 = hashlib.sha256(data).hexdigest()
     problems = _too_long(parsed)
     if problems:
         return ImportResult("rejected", kind, problems=tuple(problems), message="取り込めません")
@@ -189,7 +182,9 @@ def _apply(
         added_count=len(diff.added),
         removed_count=len(diff.removed),
         changed_count=len(diff.changed),
+        renewed_count=len(diff.renewed),
         diff=diff.as_dict(),
+        warnings=[w.as_dict() for w in parsed.warnings],
         importer=importer if getattr(importer, "pk", None) else None,
         imported_at=now,
         is_current=True,
@@ -224,11 +219,18 @@ def _apply(
         RegistryEntry.objects.filter(pk=row.pk).update(
             **{name: getattr(row, name) for name in fields}
         )
+    # An entry back on the list is nobody's predecessor any more; then the
+    # renewals of this list.
+    RegistryEntry.objects.filter(kind=kind, number__in=in_file, renewed_as__isnull=False).update(
+        renewed_as=None
+    )
+    proposed = relinks.record_renewals(kind, diff.renewed, snapshot)
     audit.record_import(snapshot, importer, request)
+    message = f"{core.KIND_LABELS[kind]} の登録簿を取り込みました（{diff.summary()}）"
+    if proposed:
+        message += f"。番号が変わった更新により再リンクの確認が {proposed} 件あります"
+    if parsed.warnings:
+        message += f"。確認が必要な行が {len(parsed.warnings)} 件あります"
     return ImportResult(
-        "imported",
-        kind,
-        snapshot=snapshot,
-        diff=diff,
-        message=f"{core.KIND_LABELS[kind]} の登録簿を取り込みました（{diff.summary()}）",
+        "imported", kind, snapshot=snapshot, diff=diff, warnings=parsed.warnings, message=message
     )

@@ -41,7 +41,20 @@ from cloudjudge.web.registries.models import ListingCheck, RegistryEntry, Regist
 LISTED = core.LISTED_STATUSES
 #: Statuses of a (service, kind) that ``registry check`` and the dashboard report.
 ALERT_STATUSES = frozenset(
-    {"expiring", "expired", "withdrawn", "removed", "not_yet_registered", "unknown", "unverified"}
+    {
+        "expiring",
+        "expired",
+        "renewal_late",
+        "renewal_pending",
+        "withdrawn",
+        "lapsed",
+        "suspended",
+        "removed",
+        "renewed",
+        "not_yet_registered",
+        "unknown",
+        "unverified",
+    }
 )
 #: The web labels of the statuses: ``core.STATUS_LABELS`` (Japanese) as
 #: translatable strings, plus the registry-only ones.
@@ -51,8 +64,14 @@ STATUS_LABELS: dict[str, Any] = {
     "renewal_pending": pgettext_lazy(
         "registry status", "Renewal pending (valid after the expiry date)"
     ),
+    "renewal_late": pgettext_lazy(
+        "registry status", "Expired (renewal applied for after the expiry date)"
+    ),
     "expired": pgettext_lazy("registry status", "Expired"),
     "withdrawn": pgettext_lazy("registry status", "Withdrawn or cancelled"),
+    "lapsed": pgettext_lazy("registry status", "Lapsed"),
+    "suspended": pgettext_lazy("registry status", "Suspended"),
+    "renewed": pgettext_lazy("registry status", "Renewed under a new number"),
     "not_yet_registered": pgettext_lazy("registry status", "Before the registration date"),
     "removed": pgettext_lazy("registry status", "Not on the latest list"),
     "unknown": pgettext_lazy("registry status", "Not in the registry"),
@@ -75,6 +94,11 @@ _ENTRY_FIELDS = (
     "expires_on",
     "removed_in_id",
     "removed_in__imported_at",
+    "lapsed",
+    "suspended",
+    "status_since",
+    "renewal_applied_on",
+    "renewed_as__number",
 )
 
 
@@ -87,6 +111,8 @@ class EntryRef:
     expires_on: datetime.date | None
     removed_on: datetime.date | None = None
     removed: bool = False
+    #: The successor's number when this entry was renewed under a new number.
+    renewed_as: str = ""
 
     @property
     def kind(self) -> str:
@@ -98,7 +124,7 @@ class EntryRef:
 
     def status_on(self, day: datetime.date, days_ahead: int = core.DEFAULT_DAYS_AHEAD) -> str:
         if self.removed:
-            return "removed"
+            return "renewed" if self.renewed_as else "removed"
         return core.status_on(self.core, day, days_ahead=days_ahead)
 
 
@@ -173,7 +199,7 @@ def _ref(row: tuple) -> EntryRef:
     (pk, kind, number, name, provider, registered, audit_end, pending, withdrawn, expires) = row[
         :10
     ]
-    removed_id, removed_at = row[10], row[11]
+    removed_id, removed_at, lapsed, suspended, since, applied, successor = row[10:17]
     entry = core.RegistryEntry(
         kind=kind,
         number=number,
@@ -183,9 +209,13 @@ def _ref(row: tuple) -> EntryRef:
         audit_period_end=audit_end,
         renewal_pending=pending,
         withdrawn=withdrawn,
+        lapsed=lapsed,
+        suspended=suspended,
+        status_since=since,
+        renewal_applied_on=applied,
     )
     removed_on = timezone.localdate(removed_at) if removed_at is not None else None
-    return EntryRef(pk, entry, expires, removed_on, removed_id is not None)
+    return EntryRef(pk, entry, expires, removed_on, removed_id is not None, successor or "")
 
 
 # --------------------------------------------------------------------------- one kind
@@ -226,6 +256,14 @@ class KindCheck:
         return (self.entry.expires_on - self.on).days
 
     @property
+    def days_pending(self) -> tuple[int | None, int | None]:
+        """For a renewal pending past the expiry: (days since the expiry date,
+        days since the application where the list gives it)."""
+        if self.entry is None:
+            return None, None
+        return core.pending_days(self.entry.core, self.on)
+
+    @property
     def status_label(self) -> str:
         return str(STATUS_LABELS.get(self.status, self.status))
 
@@ -251,17 +289,43 @@ class KindCheck:
             return str(STATUS_LABELS["unverified"])
         if e is None:
             return self.status_label
+        past, since_applied = self.days_pending
         values = {
             "number": e.number,
             "expires": _d(e.expires_on),
             "removed": _d(e.removed_on),
             "registered": _d(e.core.registered_on),
             "days": self.days_left,
+            "since": _d(e.core.status_since),
+            "applied": _d(e.core.renewal_applied_on),
+            "past": past,
+            "pending": since_applied,
+            "successor": e.renewed_as,
         }
         if self.status == "expired":
             return _("Expired: %(expires)s") % values
+        if self.status == "renewal_late":
+            return (
+                _(
+                    "Expired: %(expires)s. The renewal was applied for on %(applied)s, after "
+                    "the expiry date, so the registration did not stay valid (ISMAP 3.5)"
+                )
+                % values
+            )
         if self.status == "withdrawn":
             return _("Withdrawn or cancelled: %(number)s") % values
+        if self.status == "lapsed":
+            return _("Lapsed: %(number)s (since %(since)s)") % values
+        if self.status == "suspended":
+            return _("Suspended: %(number)s (since %(since)s)") % values
+        if self.status == "renewed":
+            return (
+                _(
+                    "%(number)s was renewed as %(successor)s: the security office confirms the "
+                    "re-link on the registry's re-link page"
+                )
+                % values
+            )
         if self.status == "removed":
             return (
                 _("Not on the latest list: %(number)s (removed by the import of %(removed)s)")
@@ -272,7 +336,15 @@ class KindCheck:
         if self.status == "expiring":
             return _("Expires on %(expires)s (%(days)s days left)") % values
         if self.status == "renewal_pending":
-            return _("Expiry date %(expires)s passed, renewal pending") % values
+            if since_applied is not None:
+                return (
+                    _(
+                        "Expiry date %(expires)s passed %(past)s days ago, renewal pending "
+                        "(applied for on %(applied)s, %(pending)s days ago)"
+                    )
+                    % values
+                )
+            return _("Expiry date %(expires)s passed %(past)s days ago, renewal pending") % values
         if e.expires_on:
             return _("Valid: %(number)s (expires on %(expires)s)") % values
         return _("Valid: %(number)s") % values

@@ -13,6 +13,9 @@ kept next to every judgement.
   matched by normalised name and provider.
 * ``ListingCheck`` — what the registry said about the service's listings when a
   judgement was made (one per judgement, never changed).
+* ``RelinkProposal`` — an import found an entry renewed under a new number: the
+  services linked to the old number are re-linked when the security office
+  confirms (``relinks``).
 """
 
 from __future__ import annotations
@@ -52,8 +55,11 @@ class RegistrySnapshot(models.Model):
     added_count = models.PositiveIntegerField(_("Added"), default=0)
     removed_count = models.PositiveIntegerField(_("Removed"), default=0)
     changed_count = models.PositiveIntegerField(_("Changed"), default=0)
+    renewed_count = models.PositiveIntegerField(_("Renewed under a new number"), default=0)
     #: ``RegistryDiff.as_dict()`` against the entries on the list before this import.
     diff = models.JSONField(_("Diff"), default=dict, blank=True)
+    #: ``Problem.as_dict()`` of every warning (unread notes, the example row skipped).
+    warnings = models.JSONField(_("Warnings"), default=list, blank=True)
     importer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Imported by"),
@@ -81,11 +87,14 @@ class RegistrySnapshot(models.Model):
 
     @property
     def summary(self) -> str:
-        return _("%(added)s added, %(removed)s removed, %(changed)s changed") % {
+        text = _("%(added)s added, %(removed)s removed, %(changed)s changed") % {
             "added": self.added_count,
             "removed": self.removed_count,
             "changed": self.changed_count,
         }
+        if self.renewed_count:
+            text += _(", %(renewed)s renewed under a new number") % {"renewed": self.renewed_count}
+        return text
 
 
 # --------------------------------------------------------------------------- entry
@@ -111,7 +120,13 @@ class RegistryEntry(models.Model):
     #: The last valid day by ISMAP基本規程 3.5 (``core.expiry_date``), set on save.
     expires_on = models.DateField(_("Expires on"), null=True, blank=True, editable=False)
     renewal_pending = models.BooleanField(_("Renewal pending"), default=False)
+    #: ISMAP基本規程 3.5: valid past the expiry only if applied for by then.
+    renewal_applied_on = models.DateField(_("Renewal applied for on"), null=True, blank=True)
     withdrawn = models.BooleanField(_("Withdrawn or cancelled"), default=False)
+    lapsed = models.BooleanField(_("Lapsed"), default=False)
+    suspended = models.BooleanField(_("Suspended"), default=False)
+    #: The day the list gives for a withdrawal, lapse or suspension (from then on).
+    status_since = models.DateField(_("Status since"), null=True, blank=True)
     source_url = models.URLField(_("URL"), max_length=500, blank=True)
     last_checked_on = models.DateField(_("Last checked on"), null=True, blank=True)
     name_key = models.CharField(max_length=300, editable=False)
@@ -131,6 +146,15 @@ class RegistryEntry(models.Model):
         null=True,
         blank=True,
         related_name="removed_entries",
+    )
+    #: The entry that renewed this one under a new number (set by an import).
+    renewed_as = models.ForeignKey(
+        "self",
+        verbose_name=_("Renewed as"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewal_of",
     )
     updated_at = models.DateTimeField(_("Updated at"), default=timezone.now)
     updated_by = models.ForeignKey(
@@ -153,7 +177,11 @@ class RegistryEntry(models.Model):
         "registered_on",
         "audit_period_end",
         "renewal_pending",
+        "renewal_applied_on",
         "withdrawn",
+        "lapsed",
+        "suspended",
+        "status_since",
         "source_url",
         "last_checked_on",
     )
@@ -166,7 +194,11 @@ class RegistryEntry(models.Model):
         "registered_on",
         "audit_period_end",
         "renewal_pending",
+        "renewal_applied_on",
         "withdrawn",
+        "lapsed",
+        "suspended",
+        "status_since",
         "source_url",
     )
 
@@ -203,6 +235,10 @@ class RegistryEntry(models.Model):
             source_url=self.source_url,
             category=self.category,
             regions=tuple(self.regions or ()),
+            lapsed=self.lapsed,
+            suspended=self.suspended,
+            status_since=self.status_since,
+            renewal_applied_on=self.renewal_applied_on,
         )
 
     def set_from_core(self, entry: core.RegistryEntry) -> None:
@@ -233,9 +269,10 @@ class RegistryEntry(models.Model):
         super().save(*args, **kwargs)
 
     def status_on(self, day, days_ahead: int = core.DEFAULT_DAYS_AHEAD) -> str:
-        """``core.status_on``, or ``removed`` when no longer on the current list."""
+        """``core.status_on``; ``renewed`` when off the list because it was
+        renewed under a new number, ``removed`` when off it otherwise."""
         if not self.on_list:
-            return "removed"
+            return "renewed" if self.renewed_as_id else "removed"
         return core.status_on(self.to_core(), day, days_ahead=days_ahead)
 
 
@@ -317,3 +354,78 @@ class ListingCheck(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any):
         raise ListingCheckError("listing checks cannot be deleted")
+
+
+# --------------------------------------------------------------------------- renewals
+
+
+class RelinkDecision(models.TextChoices):
+    PENDING = "pending", _("Awaiting confirmation")
+    ACCEPTED = "accepted", _("Re-linked")
+    REJECTED = "rejected", _("Kept as it was")
+    SUPERSEDED = "superseded", _("Superseded by a later import")
+
+
+class RelinkProposal(models.Model):
+    """An import recognised ``old_entry`` renewed as ``new_entry`` under a new
+    number; ``service`` was linked to the old one (by its recorded number, or
+    by name when none was recorded). Confirming records the new number."""
+
+    service = models.ForeignKey(
+        Service, verbose_name=_("Service"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("Kind"), max_length=16, choices=Kind.choices)
+    old_number = models.CharField(_("Old number"), max_length=40)
+    new_number = models.CharField(_("New number"), max_length=40)
+    old_entry = models.ForeignKey(
+        RegistryEntry, verbose_name=_("Old entry"), on_delete=models.PROTECT, related_name="+"
+    )
+    new_entry = models.ForeignKey(
+        RegistryEntry, verbose_name=_("New entry"), on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.ForeignKey(
+        RegistrySnapshot,
+        verbose_name=_("Found by the import"),
+        on_delete=models.PROTECT,
+        related_name="relink_proposals",
+    )
+    #: How the renewal was recognised (``core.renewals.HOW_LABELS``).
+    how = models.CharField(_("Recognised by"), max_length=16)
+    #: Whether the service had the old number recorded (else matched by name).
+    had_number = models.BooleanField(_("Number recorded"), default=False)
+    decision = models.CharField(
+        _("Decision"),
+        max_length=16,
+        choices=RelinkDecision.choices,
+        default=RelinkDecision.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("Decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("Created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("re-link proposal")
+        verbose_name_plural = _("re-link proposals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "kind"],
+                condition=Q(decision="pending"),
+                name="registry_one_pending_relink",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.get_kind_display()} {self.old_number} → {self.new_number}"
+
+    @property
+    def how_label(self) -> str:
+        return core.HOW_LABELS.get(self.how, self.how)

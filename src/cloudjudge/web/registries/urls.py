@@ -14,6 +14,8 @@ urlpatterns = [
     path("snapshots/", views.snapshot_list, name="snapshots"),
     path("snapshots/<int:pk>/", views.snapshot_detail, name="snapshot"),
     path("check/", views.check_view, name="check"),
+    path("relinks/", views.relink_list, name="relinks"),
+    path("relinks/<int:pk>/", views.relink_decide, name="relink_decide"),
     path("services/<int:pk>/", views.service_view, name="service"),
     path("applications/<int:pk>/rejudge/", views.rejudge_view, name="rejudge"),
 ]

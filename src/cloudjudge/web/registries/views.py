@@ -20,12 +20,19 @@ from cloudjudge import registries as core
 from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.register.models import Application, Service
-from cloudjudge.web.registries import entries, permissions
+from cloudjudge.web.registries import entries, permissions, relinks
 from cloudjudge.web.registries.checking import IN_USE_STATUSES, check_in_use
 from cloudjudge.web.registries.forms import EntryFilterForm, EntryForm, ImportForm, NumberForm
 from cloudjudge.web.registries.importing import import_registry
 from cloudjudge.web.registries.listings import STATUS_LABELS, Registry, effective_listings
-from cloudjudge.web.registries.models import Kind, RegistryEntry, RegistryLink, RegistrySnapshot
+from cloudjudge.web.registries.models import (
+    Kind,
+    RegistryEntry,
+    RegistryLink,
+    RegistrySnapshot,
+    RelinkDecision,
+    RelinkProposal,
+)
 
 PAGE_SIZE = 50
 #: Rows of each part of a diff shown on a page (the rest is counted).
@@ -126,7 +133,8 @@ def _linked_services(entry: RegistryEntry):
 def entry_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _viewer(request)
     entry = get_object_or_404(
-        RegistryEntry.objects.select_related("snapshot", "removed_in", "updated_by"), pk=pk
+        RegistryEntry.objects.select_related("snapshot", "removed_in", "updated_by", "renewed_as"),
+        pk=pk,
     )
     today = timezone.localdate()
     status = entry.status_on(today)
@@ -169,7 +177,7 @@ def import_view(request: AuthenticatedRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         result = import_registry(
             form.cleaned_data["kind"],
-            upload.read(),
+            upload,
             request.user,
             filename=upload.name,
             request=request,
@@ -236,7 +244,12 @@ def _diff_view(diff: dict) -> dict:
         }
         for c in diff.get("changed", [])[:DIFF_SHOWN]
     ]
+    renewed = [
+        {**r, "how_label": core.HOW_LABELS.get(r.get("how", ""), r.get("how", ""))}
+        for r in diff.get("renewed", [])[:DIFF_SHOWN]
+    ]
     return {
+        "renewed": renewed,
         "added": diff.get("added", [])[:DIFF_SHOWN],
         "removed": diff.get("removed", [])[:DIFF_SHOWN],
         "changed": changed,
@@ -320,3 +333,55 @@ def rejudge_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Judged again with the current registry."))
     return redirect("register:detail", pk=application.pk)
+
+
+# --------------------------------------------------------------------------- re-links
+
+
+@require_GET
+def relink_list(request: AuthenticatedRequest) -> HttpResponse:
+    """Re-links awaiting the security office, and the latest decisions."""
+    _viewer(request)
+    decided = (
+        RelinkProposal.objects.exclude(decision=RelinkDecision.PENDING)
+        .select_related("service", "decided_by", "snapshot")
+        .order_by("-decided_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "registries/relinks.html",
+        {
+            "pending": relinks.pending(),
+            "decided": decided,
+            "can_edit": permissions.can_edit(request.user),
+        },
+    )
+
+
+@require_POST
+def relink_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    _editor(request)
+    decide = {"accept": relinks.accept, "reject": relinks.reject}.get(
+        request.POST.get("decision", "")
+    )
+    if decide is None:
+        raise Http404
+    get_object_or_404(RelinkProposal, pk=pk)
+    try:
+        proposal = decide(pk, request.user, request)
+    except relinks.StaleProposal as exc:
+        messages.info(request, _("This proposal was decided already (%(state)s).") % {"state": exc})
+        return redirect("registries:relinks")
+    if proposal.decision == RelinkDecision.ACCEPTED:
+        messages.success(
+            request,
+            _("%(service)s now carries %(number)s (recorded in the audit log).")
+            % {"service": proposal.service.name, "number": proposal.new_number},
+        )
+    else:
+        messages.info(
+            request,
+            _("%(service)s keeps its link (recorded in the audit log).")
+            % {"service": proposal.service.name},
+        )
+    return redirect("registries:relinks")

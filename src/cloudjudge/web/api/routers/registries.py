@@ -39,8 +39,13 @@ from cloudjudge.web.api.routers.common import MAX_PAGE_SIZE, PAGE_SIZE, paginate
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.registries import permissions
 from cloudjudge.web.registries.checking import check_in_use
-from cloudjudge.web.registries.entries import FILTER_STATUSES, diff_report, search_entries
-from cloudjudge.web.registries.importing import import_registry, snapshot_dict
+from cloudjudge.web.registries.entries import (
+    FILTER_STATUSES,
+    diff_report,
+    search_entries,
+    snapshot_dict,
+)
+from cloudjudge.web.registries.importing import import_registry
 from cloudjudge.web.registries.listings import STATUS_LABELS
 from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
 
@@ -121,7 +126,7 @@ def build_router() -> Router:
         _kind(kind)
         if not kind:
             raise Http404
-        result = import_registry(kind, file.read(), user, filename=file.name, request=request)
+        result = import_registry(kind, file, user, filename=file.name, request=request)
         status = {"imported": 201, "unchanged": 200, "rejected": 422}[result.status]
         body = result.as_dict()
         # A refused file in the API's usual 422 shape too: one entry a problem.
