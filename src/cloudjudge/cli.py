@@ -42,6 +42,14 @@ DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "verify": ("audit_verify", "ハッシュ連鎖を検証する（改ざんがあれば終了状態 1）"),
             "prune": ("audit_prune", "保存期間を過ぎた記録を整理する（連鎖は検証可能なまま）"),
             "export": ("audit_export", "CSV 又は JSON Lines で出力する"),
+            "anchor": (
+                "audit_anchor",
+                "最新の記録のハッシュをファイル・メールに控える（外部アンカー）",
+            ),
+            "baseline": (
+                "audit_baseline",
+                "台帳の照合の導入前からある行の状態を基準として記録する（更新後に一度）",
+            ),
         },
     ),
     "registry": (

@@ -13,6 +13,7 @@ import hashlib
 
 from django.core.files.uploadedfile import UploadedFile
 
+from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.register import uploads
@@ -56,6 +57,7 @@ def store(
         Action.EVIDENCE_UPLOAD,
         actor=actor,
         obj=evidence,
+        after=reconcile.state(evidence),
         extra={
             "sha256": evidence.sha256,
             "size": evidence.size,
