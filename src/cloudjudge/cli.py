@@ -68,6 +68,7 @@ DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 DJANGO_COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("backup", "データベースと証跡ファイルを 1 つのアーカイブにバックアップする"),
     "restore": ("restore", "バックアップを検査してから復元する"),
+    "cleanup": ("cleanup", "中断した処理が残した保存ファイル・作業フォルダを一覧・削除する"),
 }
 
 

@@ -1,1 +1,2 @@
-"""Operations: ``backup`` and ``restore`` (the work is in ``cloudjudge.web.backup``)."""
+"""Operations: ``backup``, ``restore`` (the work is in ``cloudjudge.web.backup``) and
+``cleanup`` (``cleanup.py``)."""
