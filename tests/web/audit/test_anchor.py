@@ -5,9 +5,11 @@ head row, and a log rewritten from scratch."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
+from django.utils import timezone
 
 from cloudjudge.web.audit.models import Action, AuditEntry, ChainHead
 
@@ -133,3 +135,15 @@ def test_a_missing_anchor_file_is_named(entries, tmp_path):
     entries(1)
     status, _, error = run("audit_verify", "--anchor", str(tmp_path / "nowhere.jsonl"))
     assert status == 1 and "nowhere.jsonl を読めません" in error
+
+
+def test_anchors_older_than_a_prune_are_said_to_be_so(entries, at_time, tmp_path):
+    anchors = tmp_path / "anchors.jsonl"
+    with at_time(timezone.now() - datetime.timedelta(days=500)):
+        entries(3)
+        anchor("--file", str(anchors))
+    entries(2)
+    assert run("audit_prune", "--older-than-days", "400")[0] == 0
+    status, out, _ = run("audit_verify", "--anchor", str(anchors))
+    assert status == 0
+    assert "すべて整理で削除した範囲のもの" in out

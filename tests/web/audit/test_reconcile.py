@@ -23,7 +23,7 @@ from django.utils import timezone
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.chain import in_snapshot
-from cloudjudge.web.audit.models import Action, AuditEntry
+from cloudjudge.web.audit.models import Action, AuditEntry, ChainHead
 from cloudjudge.web.register import applications, evidence, workflow
 from cloudjudge.web.register.models import Application, Review
 from cloudjudge.web.register.workflow import Action as Step
@@ -265,6 +265,24 @@ def test_changes_made_through_cloudjudge_keep_the_register_reconciled(world):
     workflow.perform(draft, Step.SUBMIT, applicant)
     workflow.perform(draft, Step.RETURN, security, "目的を具体的に")
     assert findings() == []
+
+
+def test_a_tail_cut_with_the_head_row_is_caught_when_it_took_a_change_away(world):
+    """Cutting the newest entries and rewinding the head row passes the chain
+    (an anchor taken after them catches it, test_anchor.py); when the entries
+    cut recorded a change, the changed row no longer matches what is left."""
+    draft, applicant = world["draft"], world["applicant"]
+    before = AuditEntry.objects.order_by("-sequence").first().sequence
+    workflow.perform(draft, Step.SUBMIT, applicant)
+    with connection.cursor() as cursor:
+        table, column = quote(AuditEntry._meta.db_table), quote("sequence")
+        cursor.execute(f"DELETE FROM {table} WHERE {column} > %s", [before])
+    newest = AuditEntry.objects.get(sequence=before)
+    ChainHead.objects.filter(pk=1).update(last_sequence=before, last_hash=newest.hash)
+    status, out, error = verify()
+    assert status == 1 and "監査ログの連鎖は正常です" in out
+    line = assert_named(error, draft.number, "（status）")
+    assert "submitted" in line and "draft" in line
 
 
 # --------------------------------------------------------------------------- baseline and prune

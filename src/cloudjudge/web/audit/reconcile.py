@@ -54,6 +54,7 @@ API tokens, second-factor devices, sessions. ``docs/security.md`` §6.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -76,8 +77,10 @@ _CHANGES = frozenset({Action.UPDATE, Action.STATE_CHANGE, Action.APPROVAL})
 
 
 def _content_sha256(row: Mapping[str, Any]) -> str:
-    """A judgement's request and decision, as stored, in one SHA-256."""
-    content = chain.json_safe({"request": row["request"], "decision": row["decision"]})
+    """A judgement's request and decision, as stored, in one SHA-256. The
+    canonical form alone (no ``json_safe``): the engine's JSON holds strings,
+    booleans, integers and lists, which every database gives back as written."""
+    content = {"request": row["request"], "decision": row["decision"]}
     return hashlib.sha256(chain.canonical_json(content)).hexdigest()
 
 
@@ -246,11 +249,16 @@ JUDGED_FIELDS = {
 # --------------------------------------------------------------------------- findings
 
 
-class Problem:
+class Problem(enum.StrEnum):
+    #: A field differs from its audited value.
     DIFFERS = "differs"
+    #: A change started from a value the log never had: an edit, since overwritten.
     CHANGED_OUTSIDE = "changed_outside"
+    #: A row the log knows nothing of.
     NOT_AUDITED = "not_audited"
+    #: A row the log knows only in part (recorded before this version).
     INCOMPLETE = "incomplete"
+    #: A row the log knows that the database no longer has.
     DELETED_OUTSIDE = "deleted_outside"
 
 
@@ -320,6 +328,9 @@ def _entries(label: str, chunk_size: int) -> Iterator[dict[str, Any]]:
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Equal as stored JSON (``True`` and ``1`` differ)."""
+    if type(a) is type(b) and a == b:
+        return True
     return chain.canonical_json(a) == chain.canonical_json(b)
 
 
@@ -534,56 +545,42 @@ def _show(kind: Kind, name: str, value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
+#: Each finding said as a sentence naming the row, the field and both values.
+MESSAGES = {
+    Problem.DIFFERS: gettext_lazy(
+        "%(object)s: %(field)s is %(stored)s in the database, but %(audited)s in the "
+        "audit log (entry #%(sequence)s): changed outside cloudjudge."
+    ),
+    Problem.CHANGED_OUTSIDE: gettext_lazy(
+        "%(object)s: %(field)s was %(stored)s when entry #%(sequence)s changed it, but "
+        "%(audited)s in the audit log before: changed outside cloudjudge before that."
+    ),
+    Problem.NOT_AUDITED: gettext_lazy(
+        "%(object)s: not in the audit log (created outside cloudjudge, e.g. directly "
+        "in the database, or before this version: see cloudjudge audit baseline)."
+    ),
+    Problem.INCOMPLETE: gettext_lazy(
+        "%(object)s: the audit log holds no value for %(fields)s (recorded before this "
+        "version of cloudjudge: run cloudjudge audit baseline once)."
+    ),
+    Problem.DELETED_OUTSIDE: gettext_lazy(
+        "%(object)s: in the audit log (entry #%(sequence)s) but not in the database: "
+        "deleted outside cloudjudge."
+    ),
+}
+
+
 def describe(finding: Finding, name: str) -> str:
-    """One finding as a sentence naming the row, the field and both values."""
+    """One finding as a sentence (:data:`MESSAGES`)."""
     kind = kinds()[finding.kind]
-    values = {"object": name, "sequence": finding.sequence}
+    values = {"object": name, "sequence": finding.sequence, "fields": ", ".join(finding.missing)}
     if finding.field:
         values.update(
             field=kind.field_label(finding.field),
             stored=_show(kind, finding.field, finding.stored),
             audited=_show(kind, finding.field, finding.audited),
         )
-    if finding.problem == Problem.DIFFERS:
-        return (
-            _(
-                "%(object)s: %(field)s is %(stored)s in the database, but %(audited)s in the "
-                "audit log (entry #%(sequence)s): changed outside cloudjudge."
-            )
-            % values
-        )
-    if finding.problem == Problem.CHANGED_OUTSIDE:
-        return (
-            _(
-                "%(object)s: %(field)s was %(stored)s when entry #%(sequence)s changed it, but "
-                "%(audited)s in the audit log before: changed outside cloudjudge before that."
-            )
-            % values
-        )
-    if finding.problem == Problem.NOT_AUDITED:
-        return (
-            _(
-                "%(object)s: not in the audit log (created outside cloudjudge, e.g. directly "
-                "in the database, or before this version: see cloudjudge audit baseline)."
-            )
-            % values
-        )
-    if finding.problem == Problem.INCOMPLETE:
-        values["fields"] = ", ".join(finding.missing)
-        return (
-            _(
-                "%(object)s: the audit log holds no value for %(fields)s (recorded before this "
-                "version of cloudjudge: run cloudjudge audit baseline once)."
-            )
-            % values
-        )
-    return (
-        _(
-            "%(object)s: in the audit log (entry #%(sequence)s) but not in the database: "
-            "deleted outside cloudjudge."
-        )
-        % values
-    )
+    return str(MESSAGES[finding.problem]) % values
 
 
 # --------------------------------------------------------------------------- baseline
