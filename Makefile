@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python benchmarks/engine.py --n 100000
 	$(BIN)/python benchmarks/registry.py
 	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/audit.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
