@@ -39,7 +39,10 @@ DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "audit": (
         "監査ログを検証・整理・出力する",
         {
-            "verify": ("audit_verify", "ハッシュ連鎖を検証する（改ざんがあれば終了状態 1）"),
+            "verify": (
+                "audit_verify",
+                "ハッシュ連鎖・外部アンカー・台帳との一致を検証する（異常があれば終了状態 1）",
+            ),
             "prune": ("audit_prune", "保存期間を過ぎた記録を整理する（連鎖は検証可能なまま）"),
             "export": ("audit_export", "CSV 又は JSON Lines で出力する"),
             "anchor": (

@@ -365,7 +365,7 @@ class Reconciliation:
     findings: tuple[Finding, ...]
     #: Rows compared, by kind label.
     counts: Mapping[str, int]
-    #: Object labels for messages: ``{(kind, object_id): "申請 CJ-2026-00001"}``.
+    #: How each object found wanting is named: ``{(kind, id): "利用申請 CJ-2026-00001"}``.
     names: Mapping[tuple[str, str], str]
 
     @property
