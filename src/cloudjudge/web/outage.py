@@ -29,8 +29,25 @@ RETRY_AFTER_SECONDS = 30
 _MARK = "_cloudjudge_database_unavailable"
 
 
+#: PostgreSQL error classes that mean "the server is not there for you now":
+#: connection exception, insufficient resources, operator intervention (shutdown).
+_OUTAGE_SQLSTATES = ("08", "53", "57P")
+#: SQLite's operational errors that are the program's fault, not an outage.
+_PROGRAM_ERRORS = ("no such table", "no such column", "syntax error", "has no column")
+
+
 def is_outage(exc: BaseException | None) -> bool:
-    return isinstance(exc, OperationalError | InterfaceError)
+    """A database that is stopped, unreachable, restarting, full or locked —
+    not a missing table or a bad query, which stay the errors they are."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)  # psycopg: None without a server
+    if sqlstate:
+        return sqlstate.startswith(_OUTAGE_SQLSTATES)
+    text = str(exc).lower()
+    return not any(part in text for part in _PROGRAM_ERRORS)
 
 
 def unavailable(request: HttpRequest) -> HttpResponse:
