@@ -64,6 +64,7 @@ bench: setup
 	$(BIN)/python benchmarks/registry.py
 	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/audit.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache .grimp_cache

@@ -39,9 +39,20 @@ DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "audit": (
         "監査ログを検証・整理・出力する",
         {
-            "verify": ("audit_verify", "ハッシュ連鎖を検証する（改ざんがあれば終了状態 1）"),
+            "verify": (
+                "audit_verify",
+                "ハッシュ連鎖・外部アンカー・台帳との一致を検証する（異常があれば終了状態 1）",
+            ),
             "prune": ("audit_prune", "保存期間を過ぎた記録を整理する（連鎖は検証可能なまま）"),
             "export": ("audit_export", "CSV 又は JSON Lines で出力する"),
+            "anchor": (
+                "audit_anchor",
+                "最新の記録のハッシュをファイル・メールに控える（外部アンカー）",
+            ),
+            "baseline": (
+                "audit_baseline",
+                "台帳の照合の導入前からある行の状態を基準として記録する（更新後に一度）",
+            ),
         },
     ),
     "registry": (
@@ -60,6 +71,7 @@ DJANGO_GROUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 DJANGO_COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("backup", "データベースと証跡ファイルを 1 つのアーカイブにバックアップする"),
     "restore": ("restore", "バックアップを検査してから復元する"),
+    "cleanup": ("cleanup", "中断した処理が残した保存ファイル・作業フォルダを一覧・削除する"),
 }
 
 

@@ -17,6 +17,7 @@ from cloudjudge.web.accounts import mfa
 from cloudjudge.web.accounts.models import Department, Role, User
 from cloudjudge.web.register import applications
 from cloudjudge.web.register.models import Service
+from support.smtp import smtp  # noqa: F401 (a fixture: a real SMTP server)
 
 _numbers = itertools.count(1)
 

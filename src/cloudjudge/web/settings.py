@@ -14,6 +14,8 @@ Environment variables:
 ``CLOUDJUDGE_CSRF_TRUSTED_ORIGINS``  comma-separated, e.g. ``https://cloudjudge.city.example.jp``
 ``CLOUDJUDGE_VAR_DIR``               state folder (default ``var/`` in the project)
 ``DATABASE_URL``                     e.g. ``postgres://user:pw@host/db`` (default SQLite in var/)
+``CLOUDJUDGE_CONN_MAX_AGE``          seconds a database connection is kept (default 0)
+``CLOUDJUDGE_DB_CONNECT_TIMEOUT``    PostgreSQL: seconds to wait for a connection (default 5)
 ``CLOUDJUDGE_MEDIA_ROOT``            evidence files (default ``var/media``)
 ``CLOUDJUDGE_STATIC_ROOT``           ``collectstatic`` target (default ``var/static``)
 ``CLOUDJUDGE_MAX_UPLOAD_MB``         evidence upload limit in MiB (default 20)
@@ -132,6 +134,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cloudjudge.web.security.middleware.SecurityHeadersMiddleware",
+    # A database that cannot be reached: 503 (a Japanese page, JSON for the API).
+    "cloudjudge.web.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cloudjudge.web.middleware.CookieLocaleMiddleware",
@@ -179,8 +183,16 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DEFAULT_SQLITE}",
         conn_max_age=env_int("CLOUDJUDGE_CONN_MAX_AGE", 0),
+        # A kept connection is checked before each request reuses it: after
+        # the database restarts, the first request is served, not refused.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server (not just a stopped one) refuses within seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("CLOUDJUDGE_DB_CONNECT_TIMEOUT", 5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] == str(DEFAULT_SQLITE):
         VAR_DIR.mkdir(parents=True, exist_ok=True)

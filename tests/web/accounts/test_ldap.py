@@ -352,3 +352,24 @@ def test_directory_sign_in_is_off_unless_configured():
     ]
     assert not settings["CLOUDJUDGE_LDAP_ENABLED"]
     assert not settings["CLOUDJUDGE_OIDC_ENABLED"]
+
+
+def test_what_the_directory_does_to_accounts_reconciles_with_the_audit_log(client, fresh_ldap):
+    """Accounts the directory creates, changes and closes are recorded so that
+    ``audit verify`` finds the users table as the log says (no false alarm)."""
+    from cloudjudge.web.audit import reconcile
+
+    sign_in(client, "hanako")
+    client.logout()
+    fresh_ldap.add_to_group("hanako", "cloudjudge-security")
+    fresh_ldap.set_department("hanako", "security")
+    sign_in(client, "hanako")
+    client.logout()
+    fresh_ldap.remove_from_group("hanako", "cloudjudge-applicants")
+    fresh_ldap.remove_from_group("hanako", "cloudjudge-security")
+    sign_in(Client(), "hanako")
+    assert not User.objects.get(username="hanako").is_active
+
+    found = reconcile.reconcile()
+    users = [f for f in found.findings if f.kind == "accounts.user"]
+    assert users == [], [found.describe(f) for f in users]

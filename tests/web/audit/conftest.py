@@ -23,7 +23,7 @@ def entries(db):
             made.append(
                 trail.record(
                     actions[i % len(actions)],
-                    object_type="register.application",
+                    object_type="register.service",
                     object_id=i + 1,
                     object_repr=f"CJ-2026-{i + 1:05d} グループウェア",
                     before={"status": "draft"},

@@ -17,7 +17,7 @@ from cloudjudge.web.accounts.models import User
 from cloudjudge.web.audit import chain, trail
 from cloudjudge.web.audit.models import GENESIS_HASH, Action, AppendOnlyError, AuditEntry
 
-from .helpers import row
+from .helpers import row, run
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +34,13 @@ def test_entries_chain_and_verify(entries):
     assert (result.head_sequence, result.head_hash) == (6, made[-1].hash)
 
 
-def test_an_empty_log_verifies():
+def test_an_empty_log_is_a_failure_not_an_intact_chain():
+    """A wiped log (its head row too) must not pass as 「正常（0 件）」."""
     result = trail.verify_chain()
-    assert result.ok and result.checked == 0
+    assert not result.ok and result.checked == 0 and result.first_broken is None
+    status, out, error = run("audit_verify")
+    assert status == 1 and "正常" not in out
+    assert "監査ログに記録が 1 件もありません" in error
 
 
 def test_the_hash_is_sha256_of_the_documented_canonical_json(admin_user):

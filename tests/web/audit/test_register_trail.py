@@ -46,10 +46,14 @@ def test_submission_and_approval_are_state_change_and_approval(
 
     submitted, approved = (e for e in entries_for(application) if e.action != Action.CREATE)
     assert submitted.action == Action.STATE_CHANGE
-    assert submitted.before == {"status": "draft"}
+    # Only what the transition changed, before and after.
+    assert submitted.before == {"status": "draft", "submitted_at": None}
+    assert set(submitted.after) == {"status", "submitted_at"}
     assert submitted.after["status"] == "submitted"
     assert approved.action == Action.APPROVAL
     assert approved.actor_username == security.username
+    assert approved.before == {"status": "submitted", "approved_by": None, "approved_at": None}
+    assert approved.after["approved_by"] == security.pk
     assert approved.extra["comment"] == "確認しました"
 
 

@@ -10,28 +10,28 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
-import sys
 import tarfile
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-PG_SERVER = ROOT / "scripts" / "postgres-test-server"
+import support.site
+
+PG_SERVER = support.site.PG_SERVER
 
 #: Prints the state to compare: row counts of every table, the evidence rows
-#: with the SHA-256 of the stored files, the users' password hashes.
+#: with the SHA-256 of the stored files, the users' password hashes, and the
+#: register as a reader sees it (each application's state, verdict and approvers).
 STATE = """
 import hashlib, json
 from django.core.files.storage import default_storage
 from django.db import connection
 from cloudjudge.web.accounts.models import User
-from cloudjudge.web.register.models import Evidence
+from cloudjudge.web.register.models import Application, Evidence
 counts = {}
 with connection.cursor() as cursor:
     for table in sorted(connection.introspection.table_names()):
@@ -43,7 +43,13 @@ for item in Evidence.objects.order_by("pk"):
         stored = hashlib.sha256(handle.read()).hexdigest()
     evidence.append([item.pk, item.file.name, item.original_name, item.sha256, stored])
 users = sorted(User.objects.values_list("username", "password", "role"))
-print("STATE=" + json.dumps({"counts": counts, "evidence": evidence, "users": users}))
+register = list(
+    Application.objects.order_by("number").values_list(
+        "number", "status", "verdict", "approved_by__username", "ciso_approved_by__username"
+    )
+)
+state = {"counts": counts, "evidence": evidence, "users": users, "register": register}
+print("STATE=" + json.dumps(state))
 """
 
 #: An evidence file that is not text, stored the way the pages store it.
@@ -58,35 +64,8 @@ evidence.store(app, SimpleUploadedFile("証明書.pdf", pdf), User.objects.get(u
 """
 
 
-class Site:
-    """One installation: a database URL, a media folder, a state folder."""
-
-    def __init__(self, folder: Path, database_url: str):
-        self.folder = folder
-        self.media = folder / "media"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "CLOUDJUDGE_MEDIA_ROOT": str(self.media),
-            "CLOUDJUDGE_VAR_DIR": str(folder / "var"),
-            "CLOUDJUDGE_SECRET_KEY": "backup-test-" + "k" * 50,
-            "CLOUDJUDGE_DEBUG": "1",
-        }
-
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "cloudjudge.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-
-    def ok(self, *args: str) -> subprocess.CompletedProcess:
-        result = self.run(*args)
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result
+class Site(support.site.Site):
+    """An installation with the demo data and a PDF, and the state to compare."""
 
     def populate(self) -> None:
         self.ok("manage", "migrate", "-v0")
@@ -97,15 +76,6 @@ class Site:
         out = self.ok("manage", "shell", "-c", STATE).stdout
         line = next(line for line in out.splitlines() if line.startswith("STATE="))
         return json.loads(line.removeprefix("STATE="))
-
-    def media_files(self) -> dict[str, str]:
-        if not self.media.exists():
-            return {}
-        return {
-            path.relative_to(self.media).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(self.media.rglob("*"))
-            if path.is_file()
-        }
 
 
 def sqlite_tables(site: Site) -> list[str]:
@@ -136,12 +106,15 @@ def assert_restored(source_state: dict, restored: Site, restored_state: dict) ->
     assert counts.pop("audit_auditentry") == original.pop("audit_auditentry") + 1
     assert counts == original
     assert restored_state["users"] == source_state["users"]
+    assert restored_state["register"] == source_state["register"]
     assert restored_state["evidence"] == source_state["evidence"]
     assert len(restored_state["evidence"]) >= 2
     for _pk, _name, _original, recorded, stored in restored_state["evidence"]:
         assert recorded == stored  # each file is back, byte for byte
-    verify = restored.ok("audit", "verify")
+    verify = restored.ok("audit", "verify", "--files")
     assert "監査ログの連鎖は正常です" in verify.stdout
+    assert "台帳は監査ログと一致しています" in verify.stdout
+    assert "証跡ファイルはすべて記録どおりの SHA-256 です" in verify.stdout
 
 
 # --------------------------------------------------------------------------- SQLite
@@ -353,19 +326,11 @@ def test_the_commands_are_in_the_cli_help(sqlite_source):
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _pg_bin() -> Path | None:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name)
-    if candidates:
-        return candidates[-1]
-    found = shutil.which("createdb")
-    return Path(found).parent if found and shutil.which("pg_dump") else None
-
-
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory):
     """A throwaway PostgreSQL server and two fresh databases on it."""
-    pg_bin = _pg_bin()
-    if pg_bin is None or not (pg_bin / "pg_dump").exists():
+    pg_bin = support.site.pg_bin()
+    if pg_bin is None:
         pytest.skip("no PostgreSQL binaries (pg_dump, createdb) on this machine")
     url = subprocess.run(
         [str(PG_SERVER), "start"], capture_output=True, text=True, check=True, timeout=120

@@ -24,20 +24,13 @@ from django.utils.translation import gettext as _
 from cloudjudge.web.accounts import roles
 from cloudjudge.web.accounts.directory_settings import ROLES
 from cloudjudge.web.accounts.models import Department, User
-from cloudjudge.web.audit import trail
+from cloudjudge.web.audit import reconcile, trail
 from cloudjudge.web.audit.models import Action
 
 #: What the audit trail shows of a change the directory made.
-AUDITED_FIELDS = [
-    "source",
-    "role",
-    "department",
-    "is_active",
-    "is_staff",
-    "first_name",
-    "last_name",
-    "email",
-]
+#: What the audit trail keeps of a directory account: everything ``audit
+#: verify`` reconciles for a user, and where the account comes from, its names.
+AUDITED_FIELDS = [*reconcile.USERS.fields, "source", "first_name", "last_name", "email"]
 
 #: Copied from the directory (LDAP: by django-auth-ldap's AUTH_LDAP_USER_ATTR_MAP).
 NAME_FIELDS = ("first_name", "last_name", "email")

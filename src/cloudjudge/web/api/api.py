@@ -8,12 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 
 from cloudjudge.engine import Request, RequestError
+from cloudjudge.web import outage
 from cloudjudge.web.api import auth, errors
 from cloudjudge.web.api.routers import account, applications, checklist, judgements, reviews
 from cloudjudge.web.api.routers import registries as registries_api
@@ -166,6 +168,12 @@ def _suspicious(request, exc):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return _refusal(request, 404, "見つかりません。", "not_found")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    return outage.unavailable(request)
 
 
 @api.exception_handler(HttpError)

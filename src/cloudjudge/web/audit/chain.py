@@ -62,9 +62,9 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
 from django.db.models.fields.files import FieldFile
@@ -76,6 +76,7 @@ from cloudjudge.web.audit import conf
 from cloudjudge.web.audit.models import GENESIS_HASH, Action, AuditEntry, ChainHead
 
 HASH_VERSION = 1
+T = TypeVar("T")
 #: The stored fields covered by the hash (with ``"v"``), in the order shown in exports.
 CONTENT_FIELDS = (
     "sequence",
@@ -274,6 +275,25 @@ class VerificationResult:
     def __bool__(self) -> bool:
         return self.ok
 
+    def describe(self) -> str:
+        """What is wrong, for people: the first broken entry, when, and why."""
+        if self.first_broken is None:
+            return _("The audit log chain is broken: %(reason)s") % {"reason": self.reason}
+        when = (
+            timezone.localtime(self.broken_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+            if self.broken_at
+            else _("unknown time")
+        )
+        return _(
+            "The audit log chain is broken. First broken entry: #%(sequence)s "
+            "(%(time)s): %(reason)s (%(checked)s entries before it are intact.)"
+        ) % {
+            "sequence": self.first_broken,
+            "time": when,
+            "reason": self.reason,
+            "checked": self.checked,
+        }
+
 
 def _rows(chunk_size: int) -> Iterator[dict[str, Any]]:
     queryset = AuditEntry.objects.using(_db()).order_by("sequence")
@@ -361,16 +381,25 @@ def _verify(chunk_size: int) -> VerificationResult:
         if head is not None and sequence == head["last_sequence"]:
             head_hash_seen = row["hash"]
     newest = last["sequence"] if last else expected_sequence - 1
+    if last is None and (head is None or not head["last_sequence"]):
+        # Every installation in use has entries (its first user, its first
+        # login): a log with none was wiped, together with its head row.
+        return broken(
+            None,
+            _(
+                "The audit log holds no entries at all: it was wiped, or this installation "
+                "has never been used."
+            ),
+        )
     if head is None:
-        if last is not None:
-            return broken(
-                newest + 1,
-                _(
-                    "The chain head record is missing: entries removed from the end "
-                    "cannot be ruled out."
-                ),
-            )
-    elif head["last_sequence"] > newest:
+        return broken(
+            newest + 1,
+            _(
+                "The chain head record is missing: entries removed from the end "
+                "cannot be ruled out."
+            ),
+        )
+    if head["last_sequence"] > newest:
         if head["last_sequence"] == newest + 1:
             reason = _("The newest entry #%(first)s is missing (deleted).") % {"first": newest + 1}
         else:
@@ -379,7 +408,7 @@ def _verify(chunk_size: int) -> VerificationResult:
                 "last": head["last_sequence"],
             }
         return broken(newest + 1, reason)
-    elif head["last_sequence"] and head_hash_seen != head["last_hash"]:
+    if head["last_sequence"] and head_hash_seen != head["last_hash"]:
         return broken(
             head["last_sequence"],
             _("The entry does not match the hash recorded in the chain head: it was altered."),
@@ -389,22 +418,34 @@ def _verify(chunk_size: int) -> VerificationResult:
     )
 
 
+def in_snapshot(function: Callable[[], T]) -> T:
+    """``function()`` on one consistent view of the database, so that writes
+    committed meanwhile cannot make a check see half of a change. PostgreSQL:
+    a REPEATABLE READ, READ ONLY transaction (unless already in one). SQLite:
+    a transaction (writers wait for it; the project opens them IMMEDIATE)."""
+    connection = connections[_db()]
+    if connection.in_atomic_block:
+        return function()
+    with transaction.atomic(using=_db()):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return function()
+
+
 def verify_chain(chunk_size: int = DEFAULT_CHUNK_SIZE) -> VerificationResult:
     """Check the whole chain in sequence order, streaming ``chunk_size`` rows at
     a time (memory does not grow with the log), and stop at the first problem.
 
     Detects an edited entry (its hash), a deleted entry (a gap in the
     sequence, or at the end a chain head ahead of the newest entry), reordered
-    entries (``prev_hash``), a recomputed hash (the next entry's ``prev_hash``)
-    and an altered pruning anchor. On PostgreSQL, outside a transaction, the
-    check runs in one REPEATABLE READ snapshot so that concurrent appends and
+    entries (``prev_hash``), a recomputed hash (the next entry's ``prev_hash``),
+    an altered pruning anchor and an empty log. On PostgreSQL the check runs
+    in one snapshot (:func:`in_snapshot`) so that concurrent appends and
     pruning cannot produce a false alarm."""
     connection = connections[_db()]
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with transaction.atomic(using=_db()):
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            return _verify(chunk_size)
+    if connection.vendor == "postgresql":
+        return in_snapshot(lambda: _verify(chunk_size))
     return _verify(chunk_size)
 
 
@@ -427,6 +468,15 @@ class ChainBrokenError(Exception):
         super().__init__(f"audit chain broken at #{result.first_broken}: {result.reason}")
 
 
+class RegisterDiffersError(Exception):
+    """Pruning refuses to run while the register differs from the log: the
+    entries it would remove may be the evidence (``reconcile``)."""
+
+    def __init__(self, reconciliation):
+        self.reconciliation = reconciliation
+        super().__init__(f"{len(reconciliation.findings)} rows differ from the audit log")
+
+
 @dataclass(frozen=True)
 class PruneResult:
     count: int
@@ -434,6 +484,8 @@ class PruneResult:
     last: int | None = None
     anchor: AuditEntry | None = None
     dry_run: bool = False
+    #: Baseline entries written for the rows whose history was removed.
+    carried: int = 0
 
 
 def retention_limit(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -448,9 +500,14 @@ def prune(
 
     Refuses (:class:`RetentionError`) a cutoff later than now minus the
     retention period, and (:class:`ChainBrokenError`) a chain that does not
-    verify. Removes the longest prefix of the chain whose entries are all
-    older than ``cutoff``, then appends an ``Action.PRUNE`` entry recording
-    the last removed entry's sequence and hash, in one transaction."""
+    verify, and (:class:`RegisterDiffersError`) while the register differs
+    from the log. Removes the longest prefix of the chain whose entries are
+    all older than ``cutoff``, then appends an ``Action.PRUNE`` entry
+    recording the last removed entry's sequence and hash and a baseline entry
+    for each row whose history went (``reconcile.carry_forward``), in one
+    transaction."""
+    from cloudjudge.web.audit import reconcile  # it builds on this module
+
     days = conf.retention_days()
     limit = retention_limit()
     if cutoff > limit:
@@ -461,6 +518,9 @@ def prune(
         result = _verify(chunk_size)
         if not result.ok:
             raise ChainBrokenError(result)
+        reconciliation = reconcile.reconcile(chunk_size)
+        if not reconciliation.ok:
+            raise RegisterDiffersError(reconciliation)
         entries = AuditEntry.objects.using(db).order_by("sequence")
         first_young = entries.filter(timestamp__gte=cutoff).values_list("sequence", flat=True)
         first_young = first_young.first()
@@ -469,9 +529,11 @@ def prune(
         if first is None:
             return PruneResult(0, dry_run=dry_run)
         last = old.reverse().values("sequence", "hash", "timestamp").first()
+        assert last is not None  # the same rows as ``first``, inside the lock
         count = old.count()
         if dry_run:
             return PruneResult(count, first["sequence"], last["sequence"], dry_run=True)
+        carried = reconcile.histories_reaching(last["sequence"])
         table = connections[db].ops.quote_name(AuditEntry._meta.db_table)
         column = connections[db].ops.quote_name(AuditEntry._meta.get_field("sequence").column)
         with connections[db].cursor() as cursor:
@@ -501,4 +563,5 @@ def prune(
                 ),
             },
         )
-    return PruneResult(count, first["sequence"], last["sequence"], anchor)
+        baselines = reconcile.carry_forward(carried, last["sequence"])
+    return PruneResult(count, first["sequence"], last["sequence"], anchor, carried=baselines)

@@ -52,6 +52,9 @@ class Action(models.TextChoices):
     ACCESS_DENIED = "access_denied", pgettext_lazy("audit action", "Access denied")
     #: Written by ``audit_prune``: the anchor the remaining chain starts from.
     PRUNE = "prune", pgettext_lazy("audit action", "Audit log pruned")
+    #: A row's reconciled state as stored, taken as its audited state from here
+    #: on (``audit baseline`` after an upgrade, ``audit prune``): see ``reconcile``.
+    BASELINE = "baseline", pgettext_lazy("audit action", "State baseline")
 
 
 class AuditQuerySet(models.QuerySet):

@@ -11,6 +11,7 @@ changed on disk no longer matches either.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -63,12 +64,14 @@ def store_upload(
     *,
     action: Action,
     extra: dict[str, Any] | None = None,
+    state: Callable[[Any], dict[str, Any]] | None = None,
     default_name: str = "upload",
 ) -> StoredFile:
     """Fill in ``stored``'s file fields from ``content``, write the file and
     the row, and record ``action`` with the hash, size and name (plus
-    ``extra``). Call it inside the caller's transaction: a failed write then
-    leaves no row and no audit entry."""
+    ``extra``, and the row's audited ``state(stored)`` as the entry's *after*
+    where the audit log reconciles that kind of row). Call it inside the
+    caller's transaction: a failed write then leaves no row and no audit entry."""
     stored.original_name = safe_original_name(content.name or default_name)
     stored.size = content.size or 0
     stored.sha256 = sha256_of(content)
@@ -79,6 +82,7 @@ def store_upload(
         action,
         actor=actor,
         obj=stored,
+        after=state(stored) if state is not None else None,
         extra={
             "sha256": stored.sha256,
             "size": stored.size,

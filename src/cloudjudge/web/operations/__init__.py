@@ -1,1 +1,2 @@
-"""Operations: ``backup`` and ``restore`` (the work is in ``cloudjudge.web.operations.backup``)."""
+"""Operations: ``backup``, ``restore`` (the work is in ``backup.py``) and ``cleanup``
+(``cleanup.py``)."""

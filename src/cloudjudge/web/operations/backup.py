@@ -232,6 +232,48 @@ def _run(command: list[str], what: str) -> None:
         raise BackupError(f"{what}に失敗しました（終了状態 {result.returncode}）: {detail}")
 
 
+# --------------------------------------------------------------------------- work folders
+
+#: A backup works in a hidden folder beside its archive, a restore in one in
+#: the temporary directory; both are named with the process ID, so that what
+#: a killed run leaves behind is recognisable (:func:`stale_work_folders`): the
+#: next backup into the same folder removes it, ``cloudjudge cleanup`` lists it.
+BACKUP_WORK_PREFIX = ".cloudjudge-backup-"
+RESTORE_WORK_PREFIX = "cloudjudge-restore-"
+_WORK_FOLDER = re.compile(r"^\.?cloudjudge-(?:backup|restore)-(\d+)-")
+
+
+def _work_folder(prefix: str, parent: str | os.PathLike | None = None) -> Path:
+    """A new private (0700) folder named ``PREFIX<pid>-<random>``."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def stale_work_folders(folder: str | os.PathLike) -> list[Path]:
+    """Work folders in ``folder`` left by a backup or restore whose process is
+    gone (killed, or the machine stopped): safe to remove."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        match = _WORK_FOLDER.match(name)
+        path = Path(folder) / name
+        if match and path.is_dir() and not path.is_symlink() and not _running(int(match[1])):
+            found.append(path)
+    return found
+
+
 # --------------------------------------------------------------------------- backup
 
 
@@ -291,19 +333,27 @@ def _record_backup(path: Path, kind: str) -> None:
 
 
 def make_backup(destination: str | os.PathLike, *, force: bool = False, say: Say = _quiet):
-    """Write the archive to ``destination``; returns a :class:`BackupResult`."""
+    """Write the archive to ``destination``; returns a :class:`BackupResult`.
+
+    Everything is written in a work folder beside ``destination`` and the
+    archive renamed into place when complete: a backup killed halfway leaves
+    no archive, only that folder, which the next backup there removes."""
     path = Path(destination).expanduser().resolve()
     if path.exists() and not force:
         raise BackupError(f"{path} は既にあります。上書きするときは --force を付けてください。")
     if not path.parent.is_dir():
         raise BackupError(f"{path.parent} というディレクトリがありません。")
     kind = vendor()
+    for stale in stale_work_folders(path.parent):
+        say(f"中断したバックアップの作業フォルダを削除します: {stale}")
+        shutil.rmtree(stale, ignore_errors=True)
     # The backup is itself an export of everything: recorded first, so the
     # archive holds the record of its own making.
     _record_backup(path, kind)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    with tempfile.TemporaryDirectory(prefix="cloudjudge-backup-") as scratch:
-        database_file = Path(scratch) / "database"
+    scratch = _work_folder(BACKUP_WORK_PREFIX, path.parent)
+    partial = scratch / "archive.partial"
+    try:
+        database_file = scratch / "database"
         say(f"データベース（{VENDOR_NAMES[kind]}）を書き出しています…")
         _dump_database(database_file, kind)
         manifest: dict[str, Any] = {
@@ -326,21 +376,19 @@ def make_backup(destination: str | os.PathLike, *, force: bool = False, say: Say
         # Files after the database: every file a row of the copy refers to
         # existed before that row was committed.
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
-                archive.add(database_file, DATABASE_FILES[kind], False, filter=_private)
-                say("証跡ファイルを書き出しています…")
-                for name in storage_files():
-                    entry = _add_storage_file(archive, name)
-                    manifest["files"].append(entry)
-                data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime, info.mode = len(data), int(_now_ts()), 0o600
-                archive.addfile(info, io.BytesIO(data))
-            os.replace(partial, path)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+            archive.add(database_file, DATABASE_FILES[kind], False, filter=_private)
+            say("証跡ファイルを書き出しています…")
+            for name in storage_files():
+                entry = _add_storage_file(archive, name)
+                manifest["files"].append(entry)
+            data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(data), int(_now_ts()), 0o600
+            archive.addfile(info, io.BytesIO(data))
+        os.replace(partial, path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     backed_up = {entry["path"] for entry in manifest["files"]}
     missing = sorted(referenced_files() - backed_up)
     return BackupResult(path, manifest, sha256_file(path), missing)
@@ -543,7 +591,7 @@ class RestoreResult:
 def restore_backup(source: str | os.PathLike, *, force: bool = False, say: Say = _quiet):
     """Verify ``source`` completely, then replace the database and the files."""
     kind = vendor()
-    with tempfile.TemporaryDirectory(prefix="cloudjudge-restore-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{RESTORE_WORK_PREFIX}{os.getpid()}-") as scratch:
         say("バックアップを検査しています（すべてのファイルの SHA-256）…")
         checked = read_and_verify(source, Path(scratch))
         manifest = checked.manifest

@@ -35,8 +35,20 @@ FACT_FIELDS = (
 )
 
 
-#: What the audit trail records of an application: its facts and where it stands.
-AUDITED_FIELDS = (*FACT_FIELDS, "service", "department", "status", "verdict")
+#: What the audit trail records of an application: its facts and where it
+#: stands (``audit.reconcile`` compares them with the stored row).
+AUDITED_FIELDS = (
+    *FACT_FIELDS,
+    "service",
+    "department",
+    "applicant",
+    "status",
+    "verdict",
+    "approved_by",
+    "approved_at",
+    "ciso_approved_by",
+    "ciso_approved_at",
+)
 
 
 def _facts(values: dict[str, Any]) -> dict[str, Any]:

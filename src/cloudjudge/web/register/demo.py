@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudjudge.web.accounts.models import Department, Role, User
+from cloudjudge.web.audit import trail
+from cloudjudge.web.audit.models import Action as AuditAction
 from cloudjudge.web.register import applications, checklist, evidence, workflow
 from cloudjudge.web.register.models import Application, ItemStatus, Service, Status
 from cloudjudge.web.register.workflow import Step
@@ -467,6 +469,9 @@ def load() -> list[tuple[DemoUser, str]] | None:
         else:
             user.set_unusable_password()
         user.save()
+        trail.record(
+            AuditAction.CREATE, obj=user, after=trail.snapshot(user), extra={"via": "load_demo"}
+        )
         users[spec.username] = user
     today = timezone.localdate()
     for spec in APPLICATIONS:

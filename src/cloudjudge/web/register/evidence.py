@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
 
+from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.files import uploads
 from cloudjudge.web.files.stored import store_upload
@@ -41,6 +42,7 @@ def store(
         upload,
         actor,
         action=Action.EVIDENCE_UPLOAD,
+        state=reconcile.state,
         extra={
             "application": application.pk,
             "checklist_item": getattr(checklist_item, "pk", None),

@@ -17,6 +17,9 @@ from django.db import transaction
 
 import cloudjudge
 from cloudjudge.engine import RequestError
+from cloudjudge.web.audit import reconcile
+from cloudjudge.web.audit.models import Action
+from cloudjudge.web.audit.trail import record
 from cloudjudge.web.register import checklist
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries.listings import EffectiveListings, effective_listings
@@ -116,6 +119,7 @@ def judge_application(application: Application, actor=None) -> Judgement:
         verdict=decision["verdict"],
         actor=actor,
     )
+    record(Action.CREATE, actor=actor, obj=judgement, after=reconcile.state(judgement))
     listings.keep(judgement)
     application.latest_judgement = judgement
     application.verdict = decision["verdict"]

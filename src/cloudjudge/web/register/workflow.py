@@ -28,8 +28,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.accounts.models import Role, User
+from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
-from cloudjudge.web.audit.trail import record, snapshot
+from cloudjudge.web.audit.trail import changes, record, snapshot
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.models import (
     Application,
@@ -345,37 +346,54 @@ def available_actions(
 
 #: Review decisions the audit trail records as approvals rather than plain state changes.
 _APPROVALS = frozenset({ReviewAction.APPROVE, ReviewAction.CISO_APPROVE})
+#: What a transition may change: the audit trail records those that did, before and after.
+RECORDED_FIELDS = (
+    "status",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "ciso_approved_by",
+    "ciso_approved_at",
+    "in_use_since",
+    "review_due",
+    "ended_at",
+)
 
 
 def _record(
     application: Application, transition: Transition, actor: User | None, comment: str
 ) -> StatusChange:
     before = application.status
+    recorded = snapshot(application, RECORDED_FIELDS)
     if transition.apply:
         transition.apply(application, actor)
     application.status = transition.target
     application.save()
+    review = None
     if transition.review:
-        review = transition.review
-        if review == ReviewAction.APPROVE and application.ciso_approved_by_id == getattr(
+        decision = transition.review
+        if decision == ReviewAction.APPROVE and application.ciso_approved_by_id == getattr(
             actor, "pk", None
         ):
-            review = ReviewAction.CISO_APPROVE
-        Review.objects.create(
+            decision = ReviewAction.CISO_APPROVE
+        review = Review.objects.create(
             application=application,
             judgement_id=application.latest_judgement_id,
             actor=actor,
-            action=review,
+            action=decision,
             comment=comment,
         )
+    diff = changes(recorded, snapshot(application, RECORDED_FIELDS))
     record(
         Action.APPROVAL if transition.review in _APPROVALS else Action.STATE_CHANGE,
         actor=actor,
         obj=application,
-        before={"status": before},
-        after=snapshot(application, ("status", "approved_by", "ciso_approved_by")),
+        before=diff.before,
+        after=diff.after,
         extra={"action": transition.action, "review": transition.review or "", "comment": comment},
     )
+    if review is not None:
+        record(Action.CREATE, actor=actor, obj=review, after=reconcile.state(review))
     return StatusChange.objects.create(
         application=application,
         action=transition.action,

@@ -68,6 +68,20 @@ class Command(BaseCommand):
                 )
                 % {"sequence": exc.result.first_broken, "reason": exc.result.reason}
             ) from None
+        except chain.RegisterDiffersError as exc:
+            found = exc.reconciliation
+            raise CommandError(
+                "\n".join(
+                    [
+                        _(
+                            "Refused: the register differs from the audit log in %(count)s "
+                            "places. Investigate them before removing anything:"
+                        )
+                        % {"count": len(found.findings)},
+                        *(f"  {found.describe(finding)}" for finding in found.findings),
+                    ]
+                )
+            ) from None
         stamp = f"{timezone.localtime(cutoff):%Y-%m-%d %H:%M}"
         if not result.count:
             self.stdout.write(_("No entries older than %(cutoff)s.") % {"cutoff": stamp})
@@ -91,3 +105,11 @@ class Command(BaseCommand):
                     }
                 )
             )
+            if result.carried:
+                self.stdout.write(
+                    _(
+                        "Baseline entries keep the audited state of %(count)s rows whose "
+                        "history was removed."
+                    )
+                    % {"count": result.carried}
+                )
