@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.engine.errors import FieldError, RequestError
@@ -21,7 +22,7 @@ class LineResult:
     error: RequestError | None
 
 
-def _read_line(text: str) -> dict:
+def _read_line(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from cloudjudge.engine.request import CONSISTENCY_FIELD
 from cloudjudge.validation import japanese_message
 
 
@@ -31,10 +32,10 @@ class RequestError(ValueError):
         return [{"path": e.path, "message": e.message} for e in self.errors]
 
 
-def _path(err: dict[str, Any]) -> str:
+def _path(err: Mapping[str, Any]) -> str:
     loc = [str(part) for part in err["loc"]]
-    if err["type"] == "breakout_usage_required":
-        loc.append("breakout_usage")
+    if err["type"] in CONSISTENCY_FIELD:
+        loc.append(CONSISTENCY_FIELD[err["type"]])
     return ".".join(loc)
 
 
