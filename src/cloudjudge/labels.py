@@ -37,6 +37,21 @@ GROUP_LABELS: dict[str, str] = {
     "RISK": "留意事項 2(3)",
 }
 
+#: Where each group's measures come from, as a reader cites it.
+GROUP_SOURCES: dict[str, str] = {
+    "T1": "表1",
+    "S1": "別紙1①",
+    "S2": "別紙1②",
+    "SEL": "3.1(2)",
+    "EXIT": "3.2",
+    "PROC": "3.3",
+    "SU": "3.1(1)(イ) ただし書",
+    "RISK": "2(3)",
+}
+
+#: Who carries out a catalog item (``party`` in the catalog).
+PARTY_LABELS: dict[str, str] = {"provider": "事業者", "city": "本市", "both": "事業者・本市"}
+
 METHOD_LABELS: dict[str, str] = {
     "local_breakout": "ローカルブレイクアウト方式",
     "internet_pc": "インターネットパソコン方式",

@@ -1,16 +1,19 @@
 """Judging many requests as JSON Lines: one request per line in, one decision
-per line out, streaming, so memory stays flat however long the input is."""
+per line out, streaming, so memory stays flat however long the input is.
+
+Each line is read and validated in one step by pydantic's JSON parser, which
+refuses nesting deeper than a request could be and numbers too large to be a
+value (issue 14), so a hostile line is an error naming the line, never a crash.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from cloudjudge.catalog import Catalog, default_catalog
-from cloudjudge.engine.errors import FieldError, RequestError
-from cloudjudge.engine.judge import judge_for, parse_request
+from cloudjudge.engine.errors import RequestError
+from cloudjudge.engine.judge import judge_for, parse_request_json
 
 
 @dataclass(frozen=True)
@@ -22,18 +25,6 @@ class LineResult:
     error: RequestError | None
 
 
-def _read_line(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RequestError(
-            [FieldError("", f"JSON として読めません（{exc.colno} 文字目: {exc.msg}）")]
-        ) from None
-    if not isinstance(data, dict):
-        raise RequestError([FieldError("", "各行は JSON オブジェクトでなければなりません")])
-    return data
-
-
 def judge_lines(lines: Iterable[str], catalog: Catalog | None = None) -> Iterator[LineResult]:
     """Judge each non-blank line; a bad line yields its error and the rest go on."""
     judge = judge_for(catalog or default_catalog())
@@ -41,7 +32,7 @@ def judge_lines(lines: Iterable[str], catalog: Catalog | None = None) -> Iterato
         if not text.strip():
             continue
         try:
-            decision = judge.decide_json(parse_request(_read_line(text)))
+            decision = judge.decide_json(parse_request_json(text))
         except RequestError as exc:
             yield LineResult(number, None, exc)
         else:

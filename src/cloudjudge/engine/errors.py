@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,14 @@ class RequestError(ValueError):
         return [{"path": e.path, "message": e.message} for e in self.errors]
 
 
+def _name(key: str) -> str:
+    """A key as written; quoted when blank or holding spaces, so the error still
+    visibly names it."""
+    return json.dumps(key, ensure_ascii=False) if not key.strip() or key != key.strip() else key
+
+
 def _path(err: Mapping[str, Any]) -> str:
-    loc = [str(part) for part in err["loc"]]
+    loc = [_name(str(part)) for part in err["loc"]]
     if err["type"] in CONSISTENCY_FIELD:
         loc.append(CONSISTENCY_FIELD[err["type"]])
     return ".".join(loc)

@@ -9,8 +9,9 @@ for a contractor's download). The facts of the data itself are never changed.
 - A remedy is *minimal*: no part of its changes would do on its own.
 - Remedies come smallest first and end one fact after the smallest size found,
   at most ``MAX_REMEDIES`` and never more than ``MAX_CHANGES`` facts each.
-- Of remedies that change the same facts and lead to the same verdict only the
-  first is kept (ISMAP, ISMAP-LIU and LGWAN-ASP would otherwise fill the list),
+- Of remedies of one size, those that change other facts or lead to another
+  verdict come first, and other values for the same facts (ISMAP-LIU after
+  ISMAP) only fill the room left, so the list shows different ways out; each
   in a fixed order: permitted before approval required, then ``CONTROLLABLE``
   order, then each fact's own order of values.
 
@@ -165,12 +166,16 @@ class RemedySearch:
                         level.append((order, candidate, fired))
             level.sort(key=lambda entry: (_VERDICT_RANK[self._verdict(entry[2])], entry[0]))
             kinds = {(frozenset(p for p, _ in c), self._verdict(f)) for c, f in shown}
+            alternatives = []
             for _, candidate, fired in level:
                 found.append((candidate, fired))
                 kind = (frozenset(p for p, _ in candidate), self._verdict(fired))
-                if kind not in kinds and len(shown) < MAX_REMEDIES:
+                if kind in kinds:
+                    alternatives.append((candidate, fired))
+                else:
                     kinds.add(kind)
                     shown.append((candidate, fired))
+            shown = (shown + alternatives)[:MAX_REMEDIES]
             if level and smallest is None:
                 smallest = size
             if len(shown) >= MAX_REMEDIES or not following:
