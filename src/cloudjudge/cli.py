@@ -22,6 +22,7 @@ import yaml
 
 import cloudjudge
 from cloudjudge.catalog import Catalog, CatalogError, default_catalog
+from cloudjudge.catalog.schema import Item
 from cloudjudge.engine import FieldError, RequestError, judge, parse_request
 from cloudjudge.presentation import terminal
 
@@ -87,7 +88,7 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, add_help=False, **kwargs)
+        super().__init__(*args, add_help=False, **kwargs)  # type: ignore[misc]
         self._positionals.title = "引数"
         self._optionals.title = "オプション"
         if add_help:
@@ -138,14 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _subparser(commands: Any, name: str, summary: str, description: str = "", **kwargs: Any):
-    return commands.add_parser(
+def _subparser(
+    commands: Any, name: str, summary: str, description: str = "", **kwargs: Any
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=description or summary,
         formatter_class=_Formatter,
         **kwargs,
     )
+    return parser
 
 
 def _add_judge(commands: Any) -> None:
@@ -521,7 +525,7 @@ def _judge_jsonl(name: str) -> int:
 # --------------------------------------------------------------------------- catalog
 
 
-def _item_json(item: Any) -> dict[str, Any]:
+def _item_json(item: Item) -> dict[str, Any]:
     return item.model_dump(mode="json")
 
 
@@ -657,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parse_args(sys.argv[1:] if argv is None else argv)
         except SystemExit as exc:  # --help, --version, usage errors
             return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
-        status = args.run(args)
+        status: int = args.run(args)
         sys.stdout.flush()
         return status
     except InputError as exc:

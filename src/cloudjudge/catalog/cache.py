@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +69,8 @@ def write(kind: str, key: str, value: Any) -> None:
     path = _path(kind, key)
     if path is None:
         return
+    import tempfile  # only when writing, which a warm start never does
+
     text = json.dumps({"key": key, "value": value}, ensure_ascii=False, separators=(",", ":"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

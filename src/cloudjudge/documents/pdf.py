@@ -116,8 +116,8 @@ def _datetime(value: datetime | None) -> str:
     return value.strftime("%Y/%m/%d %H:%M") if value else "―"
 
 
-def _grid(header_rows: int = 1, extra: Sequence[tuple] = ()) -> TableStyle:
-    commands: list[tuple] = [
+def _grid(header_rows: int = 1, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
+    commands: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -147,7 +147,7 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's own reset
 
         def save(self) -> None:
             total = len(self._pages)
@@ -158,7 +158,7 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
             super().save()
 
         def _footer(self, total: int) -> None:
-            width, _ = self._pagesize
+            width, _ = self._pagesize  # type: ignore[attr-defined]
             margin = 15 * mm
             self.saveState()
             self.setStrokeColor(_GRID)
@@ -170,13 +170,16 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
             self.drawRightString(width - margin, 9 * mm, right)
             self.setFont(GOTHIC, 9)
             self.setFillColor(colors.black)
-            self.drawCentredString(width / 2, 9 * mm, f"{self._pageNumber} / {total}")
+            number = self._pageNumber  # type: ignore[attr-defined]
+            self.drawCentredString(width / 2, 9 * mm, f"{number} / {total}")
             self.restoreState()
 
     return _FooterCanvas
 
 
-def _document(out: io.BytesIO, pagesize: tuple[float, float], title: str, subject: str):
+def _document(
+    out: io.BytesIO, pagesize: tuple[float, float], title: str, subject: str
+) -> SimpleDocTemplate:
     return SimpleDocTemplate(
         out,
         pagesize=pagesize,
@@ -256,7 +259,9 @@ def _verdict_box(view: DecisionView) -> Table:
 def _findings(view: DecisionView) -> Table | Paragraph:
     if not view.findings:
         return _p("判定理由はありません。", BODY)
-    rows = [[_p("区分", CELL_HEAD_CENTER), _p("条項", CELL_HEAD), _p("理由", CELL_HEAD)]]
+    rows: list[list[Any]] = [
+        [_p("区分", CELL_HEAD_CENTER), _p("条項", CELL_HEAD), _p("理由", CELL_HEAD)]
+    ]
     for finding in view.findings:
         rows.append(
             [
@@ -277,7 +282,9 @@ def _remedies(view: DecisionView) -> list[Any]:
     story: list[Any] = [_p("利用できるようにする変更（変更の少ないものから）", H2)]
     if view.remedy_note:
         return [*story, _p(view.remedy_note, BODY)]
-    rows = [[_p(h, CELL_HEAD_CENTER) for h in ("No.", "変更", "変更後の判定", "根拠")]]
+    rows: list[list[Any]] = [
+        [_p(h, CELL_HEAD_CENTER) for h in ("No.", "変更", "変更後の判定", "根拠")]
+    ]
     for n, remedy in enumerate(view.remedies, start=1):
         changes = [_p(f"{c.field_label}: {c.before} → {c.after}", CELL) for c in remedy.changes]
         rows.append(
@@ -334,7 +341,7 @@ def _measures(summary: ApplicationSummary, view: DecisionView, catalog: Catalog)
         return _p(view.measures_note or "必要な対策はありません。", BODY)
     head = ["ID", "条項", "対策", "状況", "担当", "期限", "証跡"]
     rows: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
-    extra: list[tuple] = []
+    extra: list[tuple[Any, ...]] = []
     group = None
     for code, row, entry in measures:
         if code != group:
@@ -475,7 +482,7 @@ def register_report_pdf(
         "見直し期限",
     ]
     data: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
-    extra: list[tuple] = []
+    extra: list[tuple[Any, ...]] = []
     for n, row in enumerate(rows, start=1):
         service = row.service_name + (f"\n（{row.provider}）" if row.provider else "")
         late = bool(row.review_due and row.review_due < today)

@@ -9,15 +9,14 @@ value (issue 14), so a hostile line is an error naming the line, never a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.engine.errors import RequestError
 from cloudjudge.engine.judge import judge_for, parse_request_json
 
 
-@dataclass(frozen=True)
-class LineResult:
+class LineResult(NamedTuple):
     """One input line's outcome: a decision as a JSON line, or its errors."""
 
     line_number: int

@@ -34,9 +34,12 @@ class RequestError(ValueError):
 
 
 def _name(key: str) -> str:
-    """A key as written; quoted when blank or holding spaces, so the error still
-    visibly names it."""
-    return json.dumps(key, ensure_ascii=False) if not key.strip() or key != key.strip() else key
+    """A key as written; quoted (JSON-escaped) when empty or holding spaces or
+    control characters, so the error names it visibly and on one line."""
+    if key and all(c.isprintable() and not c.isspace() for c in key):
+        return key
+    quoted = json.dumps(key, ensure_ascii=False)
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in quoted)
 
 
 def _path(err: Mapping[str, Any]) -> str:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from cloudjudge.catalog import Catalog, CatalogError, default_catalog
 from cloudjudge.catalog.schema import Effect, Item, Rule
 from cloudjudge.engine.errors import request_error_from
-from cloudjudge.engine.request import Request
+from cloudjudge.engine.request import Request, derive
 from cloudjudge.engine.tables import CompiledCondition, FiringTables, compile_conditions
 
 Verdict = Literal["prohibited", "approval_required", "permitted"]
@@ -30,9 +30,11 @@ Verdict = Literal["prohibited", "approval_required", "permitted"]
 #: Findings come out by weight, then in catalog order.
 EFFECT_ORDER: tuple[Effect, ...] = ("prohibit", "approve", "require", "info")
 
-#: How many distinct fired-rule sets, and distinct situations for remedies, are kept.
+#: How many decisions (by stated facts), fired-rule sets and situations for
+#: remedies are kept: bounded, so memory stays flat however many lines are judged.
 DECISION_CACHE_SIZE = 4_096
-REMEDY_CACHE_SIZE = 16_384
+ASSEMBLED_CACHE_SIZE = 4_096
+REMEDY_CACHE_SIZE = 4_096
 
 
 class Finding(TypedDict):
@@ -171,7 +173,8 @@ class Judge:
             sorted(range(len(outcomes)), key=lambda n: (EFFECT_ORDER.index(outcomes[n].effect), n))
         )
         self._version_json = _to_json(catalog.label)
-        self._assembled = lru_cache(maxsize=DECISION_CACHE_SIZE)(self._assemble)
+        self._assembled = lru_cache(maxsize=ASSEMBLED_CACHE_SIZE)(self._assemble)
+        self._json_by_facts = lru_cache(maxsize=DECISION_CACHE_SIZE)(self._json_for)
         self.remedies = RemedySearch(self)
 
     def _mask_of(self, effect: Effect) -> int:
@@ -236,11 +239,15 @@ class Judge:
 
     def decide_json(self, request: Request) -> str:
         """The decision as compact JSON, identical to encoding ``decide``'s
-        result, built from the fragments prepared at load."""
-        assembled = self._assembled(self.fired(request))
+        result, built from the fragments prepared at load, and kept by the
+        stated facts, on which alone it depends."""
+        return self._json_by_facts(request.stated())
+
+    def _json_for(self, stated: tuple[Any, ...]) -> str:
+        assembled = self._assembled(self.firing.mask(derive(stated)))
         if assembled.verdict != "prohibited":
             return assembled.head_json + ',"remedies":[]}'
-        return f'{assembled.head_json},"remedies":{self.remedies.json_for(request.stated())}}}'
+        return f'{assembled.head_json},"remedies":{self.remedies.json_for(stated)}}}'
 
 
 def _first(entry: tuple[int, RequiredItem, str]) -> int:

@@ -141,18 +141,21 @@ class RemedySearch:
         start = self._weigh(stated)
         if not start & self._judge.prohibiting or inconsistent(stated):
             return []
+        options = {p: tuple(_alternatives(p, stated[p])) for p in _CONTROLLABLE_AT}
+        rank = {(p, value): r for p, choices in options.items() for r, value in choices}
         found: list[tuple[Changes, int]] = []
         shown: list[tuple[Changes, int]] = []
-        frontier: list[Changes] = [()]
+        #: Change sets still prohibited (or inconsistent), with the facts to pull next.
+        frontier: list[tuple[Changes, frozenset[int]]] = [((), self._levers_of(stated, start))]
         seen: set[Changes] = set()
         smallest = None
         for size in range(1, MAX_CHANGES + 1):
             if smallest is not None and size > smallest + 1:
                 break
             level: list[tuple[tuple[Any, ...], Changes, int]] = []
-            following: list[Changes] = []
-            for changes in frontier:
-                for candidate, order in self._extensions(stated, changes):
+            following: list[tuple[Changes, frozenset[int]]] = []
+            for changes, levers in frontier:
+                for candidate in _extensions(changes, levers, options):
                     if candidate in seen:
                         continue
                     seen.add(candidate)
@@ -161,8 +164,9 @@ class RemedySearch:
                     changed = _apply(stated, candidate)
                     fired = self._weigh(changed)
                     if inconsistent(changed) or fired & self._judge.prohibiting:
-                        following.append(candidate)
+                        following.append((candidate, self._levers_of(changed, fired)))
                     else:
+                        order = tuple((_CONTROLLABLE_AT[p], rank[p, v]) for p, v in candidate)
                         level.append((order, candidate, fired))
             level.sort(key=lambda entry: (_VERDICT_RANK[self._verdict(entry[2])], entry[0]))
             kinds = {(frozenset(p for p, _ in c), self._verdict(f)) for c, f in shown}
@@ -186,25 +190,14 @@ class RemedySearch:
     def _verdict(self, fired: int) -> Verdict:
         return self._judge.verdict_of(fired)
 
-    def _extensions(
-        self, stated: tuple[Any, ...], changes: Changes
-    ) -> Iterator[tuple[Changes, tuple[Any, ...]]]:
-        """Each way to change one more fact that could matter, with its sort order."""
-        state = _apply(stated, changes)
-        touched = {p for p, _ in changes}
+    def _levers_of(self, state: tuple[Any, ...], fired: int) -> frozenset[int]:
+        """The controllable facts that could lift a prohibition standing in ``state``
+        or mend its inconsistency."""
         levers: set[int] = set()
-        for n in self._bits(self._weigh(state) & self._judge.prohibiting):
+        for n in self._bits(fired & self._judge.prohibiting):
             levers.update(self._levers[n])
         levers.update(POSITION[name] for name in inconsistent(state))
-        for position in sorted(levers - touched, key=_CONTROLLABLE_AT.get):  # type: ignore[arg-type]
-            if position not in _CONTROLLABLE_AT:
-                continue
-            for _, value in _alternatives(position, stated[position]):
-                candidate = tuple(sorted((*changes, (position, value)), key=_first))
-                order = tuple(
-                    (_CONTROLLABLE_AT[p], _rank_of(p, stated[p], v)) for p, v in candidate
-                )
-                yield candidate, order
+        return frozenset(p for p in levers if p in _CONTROLLABLE_AT)
 
     def _remedy(self, stated: tuple[Any, ...], start: int, changes: Changes, fired: int) -> Remedy:
         verdict = self._verdict(fired)
@@ -234,6 +227,16 @@ class RemedySearch:
         }
 
 
+def _extensions(
+    changes: Changes, levers: frozenset[int], options: dict[int, tuple[tuple[int, Any], ...]]
+) -> Iterator[Changes]:
+    """Each way to change one more fact that could matter, in ``CONTROLLABLE`` order."""
+    touched = {p for p, _ in changes}
+    for position in sorted(levers - touched, key=_CONTROLLABLE_AT.__getitem__):
+        for _, value in options[position]:
+            yield tuple(sorted((*changes, (position, value)), key=_first))
+
+
 def _first(change: tuple[int, Any]) -> int:
     return change[0]
 
@@ -253,7 +256,3 @@ def _contains(changes: Changes, part: Changes) -> bool:
 
 def _added(before: tuple[str, ...], after: tuple[str, ...]) -> str:
     return next(code for code in after if code not in before)
-
-
-def _rank_of(position: int, current: Any, value: Any) -> int:
-    return next(rank for rank, v in _alternatives(position, current) if v == value)

@@ -148,8 +148,8 @@ class Request(_Part):
         """The facts as written, in ``FACT_NAMES`` order; ``None`` where left out."""
         s, d, c, e = self.service, self.data, self.connection, self.exceptions
         return (
-            tuple(sorted(s.listings)),
-            tuple(sorted(s.isms_certifications)),
+            tuple(sorted(s.listings)) if s.listings else (),
+            tuple(sorted(s.isms_certifications)) if s.isms_certifications else (),
             s.security_update_service,
             d.confidentiality,
             d.my_number,

@@ -85,17 +85,23 @@ def _combinations(reads: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     return itertools.product(*(FACT_DOMAINS[name] for name in reads))
 
 
+#: Each fact's values by position in its domain, to index CEL's answers.
+_VALUE_INDEX: dict[str, dict[Any, int]] = {
+    name: {value: n for n, value in enumerate(domain)} for name, domain in FACT_DOMAINS.items()
+}
+
+
 @dataclass(frozen=True)
 class CompiledCondition:
     """One rule's condition: ``holds(fact_values)`` answers whether it fires.
 
     A tabulated condition carries CEL's ``answers`` over every combination of
-    the facts it ``reads`` (in ``itertools.product`` order); a live one asks
-    CEL each time."""
+    the facts it ``reads`` (in ``itertools.product`` order, ``"1"`` where it
+    holds); a live one asks CEL each time."""
 
     rule_id: str
     reads: tuple[str, ...]
-    answers: tuple[bool, ...] | None
+    answers: str | None
     program: Callable[[], cel.Program] = field(repr=False, compare=False)
 
     @property
@@ -103,20 +109,29 @@ class CompiledCondition:
         return self.answers is not None
 
     @cached_property
-    def _table(self) -> dict[tuple[Any, ...], bool]:
-        assert self.answers is not None
-        return dict(zip(_combinations(self.reads), self.answers, strict=True))
+    def _strides(self) -> tuple[tuple[str, int], ...]:
+        strides = []
+        stride = 1
+        for name in reversed(self.reads):
+            strides.append((name, stride))
+            stride *= len(FACT_DOMAINS[name])
+        return tuple(reversed(strides))
 
     def holds(self, values: Mapping[str, Any]) -> bool:
         if self.answers is None:
             return _evaluate(self.program(), values, self.rule_id)
-        return self._table[tuple(values[name] for name in self.reads)]
+        index = 0
+        for name, stride in self._strides:
+            index += _VALUE_INDEX[name][values[name]] * stride
+        return self.answers[index] == "1"
 
 
-def _tabulate(program: cel.Program, reads: tuple[str, ...], rule_id: str) -> tuple[bool, ...]:
+def _tabulate(program: cel.Program, reads: tuple[str, ...], rule_id: str) -> str:
     """CEL's answer for each combination: neutral facts with the rule's own set."""
-    return tuple(
-        _evaluate(program, {**_NEUTRAL, **dict(zip(reads, combination, strict=True))}, rule_id)
+    return "".join(
+        "1"
+        if _evaluate(program, {**_NEUTRAL, **dict(zip(reads, combination, strict=True))}, rule_id)
+        else "0"
         for combination in _combinations(reads)
     )
 
@@ -130,19 +145,15 @@ def compile_conditions(catalog: Catalog) -> tuple[CompiledCondition, ...]:
     )
     key = disk.key_for("tables", catalog.digest, repr(FACT_DOMAINS), str(MAX_TABLE_SIZE))
     kept = disk.read("tables", key)
-    answers: list[tuple[bool, ...] | None]
+    answers: list[str | None]
     if isinstance(kept, list) and _usable(kept, reads):
-        answers = [None if a is None else tuple(c == "1" for c in a) for a in kept]
+        answers = kept
     else:
         answers = [
             _tabulate(program, read, rule.id) if _size(read) <= MAX_TABLE_SIZE else None
             for rule, read, program in zip(catalog.rules, reads, catalog.programs, strict=True)
         ]
-        disk.write(
-            "tables",
-            key,
-            [None if a is None else "".join("1" if b else "0" for b in a) for a in answers],
-        )
+        disk.write("tables", key, answers)
     return tuple(
         CompiledCondition(rule.id, read, answer, _program_getter(catalog, n))
         for n, (rule, read, answer) in enumerate(zip(catalog.rules, reads, answers, strict=True))
@@ -166,10 +177,29 @@ def _program_getter(catalog: Catalog, index: int) -> Callable[[], cel.Program]:
 # --------------------------------------------------------------------------- shared tables
 
 
-@dataclass(frozen=True)
 class _SharedTable:
-    key_of: Callable[[tuple[Any, ...]], Any]
-    masks: dict[Any, int]
+    """Rules reading few facts, answered together: the fired-rules mask of each
+    combination of the facts they read, worked out the first time it is met, so
+    building costs nothing and memory is bounded by the facts' domains."""
+
+    def __init__(self, reads: Sequence[str], members: Sequence[tuple[int, CompiledCondition]]):
+        self.reads = tuple(reads)
+        self.members = tuple(members)
+        self.masks: dict[Any, int] = {}
+        positions = [POSITION[name] for name in reads]
+        self.key_of: Callable[[tuple[Any, ...]], Any] = (
+            itemgetter(*positions) if positions else (lambda facts: None)
+        )
+
+    def work_out(self, key: Any) -> int:
+        """The mask for ``key`` (the values of ``reads``), kept for next time."""
+        values = dict(zip(self.reads, key if len(self.reads) != 1 else (key,), strict=True))
+        mask = 0
+        for n, condition in self.members:
+            if condition.holds(values):
+                mask |= 1 << n
+        self.masks[key] = mask
+        return mask
 
 
 class FiringTables:
@@ -194,32 +224,19 @@ class FiringTables:
             else:
                 groups.append((list(condition.reads), [n]))
         self._tables = tuple(
-            self._shared(reads, [(n, conditions[n]) for n in members]) for reads, members in groups
+            _SharedTable(reads, [(n, conditions[n]) for n in members]) for reads, members in groups
         )
+        self._lookups = tuple((t.key_of, t.masks, t.work_out) for t in self._tables)
         self._live = tuple(
             (n, c) for n, c in enumerate(conditions) if n in wanted and not c.tabulated
         )
 
-    @staticmethod
-    def _shared(reads: list[str], members: list[tuple[int, CompiledCondition]]) -> _SharedTable:
-        masks: dict[Any, int] = {}
-        for combination in _combinations(reads):
-            values = dict(zip(reads, combination, strict=True))
-            mask = 0
-            for n, condition in members:
-                if condition.holds(values):
-                    mask |= 1 << n
-            masks[combination if len(reads) != 1 else combination[0]] = mask
-        positions = [POSITION[name] for name in reads]
-        if not positions:
-            constant = masks.pop(())
-            return _SharedTable(lambda facts: None, {None: constant})
-        return _SharedTable(itemgetter(*positions), masks)
-
     def mask(self, facts: tuple[Any, ...]) -> int:
         fired = 0
-        for table in self._tables:
-            fired |= table.masks[table.key_of(facts)]
+        for key_of, masks, work_out in self._lookups:
+            key = key_of(facts)
+            found = masks.get(key)
+            fired |= work_out(key) if found is None else found
         if self._live:
             values = dict(zip(FACT_NAMES, facts, strict=True))
             for n, condition in self._live:

@@ -109,6 +109,10 @@ def wrap(
     for paragraph in text.split("\n"):
         line: list[str] = []
         used = display_width(prefix)
+        if used + display_width(paragraph) <= width:  # fits: no phrases to find
+            lines.append((prefix + paragraph).rstrip())
+            prefix = rest
+            continue
         units = [p for unit in phrases(paragraph) for p in _pieces(unit, room)]
         for unit in units:
             size = display_width(unit)
