@@ -62,6 +62,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 EXPECTED = {
+    "contractor-download.yaml": ("利用可", ["S1-11N", "S2-14", "T1-01"]),
     "groupware-local-breakout.yaml": ("利用可", ["T1-06", "T1-07", "S1-02", "SEL-A1", "PROC-2"]),
     "internet-pc-file-sharing.yaml": ("承認が必要", ["S2-01", "S2-22", "EXIT-1"]),
     "my-number-over-internet.yaml": ("禁止", []),

@@ -73,16 +73,25 @@ def phrases(text: str) -> list[str]:
     if text.isascii():
         return re.findall(r"\S+|\s+", text)
     units: list[str] = []
+    depth = 0  # open brackets: a space inside （別紙1① No.12） does not break
+    glue = False
     for chunk in _parser().parse(text):
         for part in re.findall(r"\s+|\S+", chunk):
-            if units and not part.isspace() and not units[-1].isspace():
+            if units and (glue or (depth > 0 and part.isspace())):
+                units[-1] += part
+                glue = part.isspace()
+            elif units and not part.isspace() and not units[-1].isspace():
                 if _glued(units[-1], part):
                     units[-1] += part
-                    continue
+                else:
+                    units.append(part)
             elif units and part.isspace() and units[-1].isspace():
                 units[-1] += part
-                continue
-            units.append(part)
+            else:
+                units.append(part)
+            depth = max(
+                0, depth + sum(part.count(c) for c in "（(") - sum(part.count(c) for c in "）)")
+            )
     return units
 
 
