@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, get_args
 
+from cloudjudge.engine.judge import REMEDY_CACHE_SIZE, bits
 from cloudjudge.engine.request import (
     CONSISTENCY,
     CONTROLLABLE,
@@ -83,10 +84,7 @@ class RemedySearch:
     """The remedies of one judge's catalog, kept per situation (bounded)."""
 
     def __init__(self, judge: Judge):
-        from cloudjudge.engine.judge import REMEDY_CACHE_SIZE, bits
-
         self._judge = judge
-        self._bits = bits
         weighing = judge.prohibiting | judge.approving
         self._verdicts = FiringTables(judge.conditions, only=set(bits(weighing)))
         self._weighing = weighing
@@ -119,9 +117,6 @@ class RemedySearch:
     def json_for(self, stated: tuple[Any, ...]) -> str:
         """The remedies for a prohibited request, as the JSON of a list."""
         return self._by_key(tuple(stated[p] for p in self._key_positions))
-
-    def for_stated(self, stated: tuple[Any, ...]) -> list[Remedy]:
-        return json.loads(self.json_for(stated))  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ search
 
@@ -194,7 +189,7 @@ class RemedySearch:
         """The controllable facts that could lift a prohibition standing in ``state``
         or mend its inconsistency."""
         levers: set[int] = set()
-        for n in self._bits(fired & self._judge.prohibiting):
+        for n in bits(fired & self._judge.prohibiting):
             levers.update(self._levers[n])
         levers.update(POSITION[name] for name in inconsistent(state))
         return frozenset(p for p in levers if p in _CONTROLLABLE_AT)
@@ -204,7 +199,7 @@ class RemedySearch:
         changed = {p for p, _ in changes}
         flipped = (start ^ fired) & self._weighing
         clauses: list[str] = []
-        for n in self._bits(flipped):
+        for n in bits(flipped):
             if set(self._levers[n]) & changed:
                 clause = self._judge.catalog.rules[n].clause
                 if clause not in clauses:
