@@ -17,7 +17,8 @@ the remedies of nearly every prohibited line are searched anew.
 
 Each workload runs in a child process at N/10 and at N lines, so the peak
 memory of the two shows whether it grows with N. The input is written to a
-temporary file first and read back as the CLI would read it.
+temporary file first and read back as the CLI reads it (lines of bytes), and
+the decisions are written as the CLI writes them (UTF-8 bytes).
 
     .venv/bin/python benchmarks/engine.py --n 100000
 """
@@ -108,14 +109,15 @@ def run_child(path: Path) -> None:
     judge_for(default_catalog())  # load and compile outside the timed part
     verdicts: Counter[str] = Counter()
     written = 0
-    with path.open(encoding="utf-8") as lines, open("/dev/null", "w") as sink:
+    with path.open("rb") as lines, open("/dev/null", "wb") as sink:
         start = time.perf_counter()
         cpu_start = time.process_time()
         for result in judge_lines(lines):
-            assert result.output is not None, result.error
-            sink.write(result.output + "\n")
-            written += len(result.output) + 1
-            verdicts[result.output[result.output.index('"verdict":"') + 11 :].split('"', 1)[0]] += 1
+            assert result.encoded is not None, result.error
+            sink.write(result.encoded)  # as the CLI writes it
+            written += len(result.encoded)
+            at = result.encoded.index(b'"verdict":"') + 11
+            verdicts[result.encoded[at : at + 20].split(b'"', 1)[0].decode()] += 1
         wall = time.perf_counter() - start
         cpu = time.process_time() - cpu_start
     print(

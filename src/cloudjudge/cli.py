@@ -494,28 +494,24 @@ def _judge_jsonl(name: str) -> int:
             else:
                 print(message, file=sys.stderr)
 
-    def decoded(lines: Iterable[bytes | None]) -> Iterator[str]:
+    def counted(lines: Iterable[bytes | None]) -> Iterator[bytes]:
+        """The lines as bytes (pydantic reads UTF-8 itself, and says where it is not)."""
         for number, raw in enumerate(lines, start=1):
             if raw is None:
                 complain(number, [FieldError("", f"1 行が{_TOO_LARGE}")])
-                yield ""
+                yield b""  # a blank line keeps judge_lines' numbering and is skipped
                 continue
             progress.update(len(raw) if size else 1)
-            try:
-                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                complain(
-                    number, [FieldError("", f"UTF-8 として読めません（{exc.start + 1} バイト目）")]
-                )
-                yield ""  # a blank line keeps judge_lines' numbering and is skipped
+            yield raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw
 
-    write = sys.stdout.write
+    sys.stdout.flush()
+    write = sys.stdout.buffer.write  # decisions come encoded, once per situation
     try:
-        for result in judge_lines(decoded(stream)):
+        for result in judge_lines(counted(stream)):
             if result.error is not None:
                 complain(result.line_number, result.error.errors)
-            else:
-                write(f"{result.output}\n")
+            elif result.encoded is not None:
+                write(result.encoded)
     finally:
         progress.close()
         close()

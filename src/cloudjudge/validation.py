@@ -19,6 +19,7 @@ _JSON_PROBLEMS = (
     ("number out of range", "数値が大きすぎます"),
     ("EOF while parsing", "途中で終わっています"),
     ("trailing characters", "余分な文字があります"),
+    ("invalid unicode", "UTF-8 の文字として読めません"),
 )
 _JSON_POSITION = re.compile(r"at line (\d+) column (\d+)")
 

@@ -134,6 +134,7 @@ def test_decide_json_is_the_encoded_decision(request_dicts, data):
     parsed = parse_request(req)
     expected = json.dumps(JUDGE.decide(parsed), ensure_ascii=False, separators=(",", ":"))
     assert JUDGE.decide_json(parsed) == expected
+    assert JUDGE.decide_line(parsed) == f"{expected}\n".encode()
 
 
 @SETTINGS

@@ -174,7 +174,7 @@ class Judge:
         )
         self._version_json = _to_json(catalog.label)
         self._assembled = lru_cache(maxsize=ASSEMBLED_CACHE_SIZE)(self._assemble)
-        self._json_by_facts = lru_cache(maxsize=DECISION_CACHE_SIZE)(self._json_for)
+        self._by_facts = lru_cache(maxsize=DECISION_CACHE_SIZE)(self._line_for)
         self.remedies = RemedySearch(self)
 
     def _mask_of(self, effect: Effect) -> int:
@@ -241,7 +241,16 @@ class Judge:
         """The decision as compact JSON, identical to encoding ``decide``'s
         result, built from the fragments prepared at load, and kept by the
         stated facts, on which alone it depends."""
-        return self._json_by_facts(request.stated())
+        return self._by_facts(request.stated())[:-1].decode()
+
+    def decide_line(self, request: Request) -> bytes:
+        """``decide_json`` as a UTF-8 line, newline included, for a stream: a
+        decision is kilobytes of Japanese, and encoding it is most of the cost of
+        writing it, so it is kept encoded."""
+        return self._by_facts(request.stated())
+
+    def _line_for(self, stated: tuple[Any, ...]) -> bytes:
+        return f"{self._json_for(stated)}\n".encode()
 
     def _json_for(self, stated: tuple[Any, ...]) -> str:
         assembled = self._assembled(self.firing.mask(derive(stated)))

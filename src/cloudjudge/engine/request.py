@@ -80,6 +80,11 @@ CONSISTENCY: tuple[Consistency, ...] = (
     ),
 )
 
+#: Each check with the two ``Connection`` attributes it compares.
+_CONNECTION_CHECKS = tuple(
+    (c, c.field.split(".", 1)[1], c.other.split(".", 1)[1]) for c in CONSISTENCY
+)
+
 #: The request field each consistency error is reported on, by error code.
 CONSISTENCY_FIELD: dict[str, str] = {c.code: c.field.split(".", 1)[1] for c in CONSISTENCY}
 
@@ -123,11 +128,8 @@ class Connection(_Part):
 
     @model_validator(mode="after")
     def _consistent(self) -> Connection:
-        for rule in CONSISTENCY:
-            if rule.broken(
-                getattr(self, rule.field.split(".", 1)[1]),
-                getattr(self, rule.other.split(".", 1)[1]),
-            ):
+        for rule, field, other in _CONNECTION_CHECKS:
+            if rule.broken(getattr(self, field), getattr(self, other)):
                 raise PydanticCustomError(rule.code, f"{rule.field} needs {rule.other}")
         return self
 
