@@ -40,7 +40,7 @@ test: setup
 # The fast loop: the pure core's tests (catalog, engine, registries, documents,
 # the terminal report and the CLI in-process); no database, under a minute.
 FAST_TESTS := tests/catalog tests/engine tests/registries tests/documents \
-	tests/test_report.py tests/test_labels.py tests/test_cli.py tests/test_lint.py
+	tests/test_terminal.py tests/test_labels.py tests/test_cli.py tests/test_lint.py
 test-fast: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(FAST_TESTS)
 

@@ -24,7 +24,8 @@ import yaml
 import cloudjudge
 import cloudjudge.cli
 from cloudjudge.catalog import default_catalog
-from cloudjudge.report import GROUP_LABELS, VERDICT_LABELS, display_width
+from cloudjudge.labels import GROUP_LABELS, VERDICT_LABELS
+from cloudjudge.presentation.wrapping import display_width
 
 CLI = Path(sys.executable).parent / "cloudjudge"
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,9 +109,10 @@ def load(path: Path) -> dict[str, Any]:
 
 
 EXPECTED = {
+    "contractor-download.yaml": ("利用可", ["S1-11N", "S2-14", "T1-01"]),
     "groupware-local-breakout.yaml": ("利用可", ["T1-06", "T1-07", "S1-02", "SEL-A1", "PROC-2"]),
     "internet-pc-file-sharing.yaml": ("承認が必要", ["S2-01", "S2-22", "EXIT-1"]),
-    "my-number-over-internet.yaml": ("禁止", ["T1-01", "S1-12", "S1-13"]),
+    "my-number-over-internet.yaml": ("禁止", []),
     "virus-definitions.yaml": ("利用可", ["SU-1", "SU-2", "SU-3", "T1-02"]),
 }
 
@@ -136,7 +138,9 @@ def test_text_report_shows_verdict_and_every_required_id(path: Path):
     for item in decision["required"]:
         assert f"    {item['id']}  " in text, item["id"]
     for finding in decision["findings"]:
-        assert f"] {finding['clause']}\n" in text
+        assert f"] {finding['clause']}（{finding['rule']}）\n" in text
+    for n, remedy in enumerate(decision["remedies"], start=1):
+        assert f"  {n}. " in text and remedy["clause"] in text
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -165,11 +169,12 @@ def test_text_report_names_the_approver_and_pia():
     assert "承認          統括情報セキュリティ責任者の承認が必要" in approval
     assert "PIA           不要" in approval
     my_number = out(run("judge", str(ROOT / "examples/my-number-over-internet.yaml")))
-    assert "PIA           必要" in my_number
-    # The finding that prohibits comes first, so the reader sees why at once.
+    # Nothing, PIA included, is asked of a use that is forbidden (issue #9 ruling 4).
+    assert "PIA           対象外（禁止のため）" in my_number
     assert "根拠          別紙1①" in my_number
-    findings = my_number.split("判定理由（")[1]
-    assert findings.index("[禁止] 別紙1①") < findings.index("[要対策]")
+    findings = my_number.split("判定理由（")[1].split("利用できるようにする変更")[0]
+    assert "[禁止] 別紙1①" in findings and "[要対策]" not in findings
+    assert "1. 接続方法を「LGWAN-ASP 利用方式」にする（別紙1①）→ 利用可" in my_number
 
 
 def test_text_report_of_a_prohibited_request():
@@ -177,7 +182,8 @@ def test_text_report_of_a_prohibited_request():
     result = run_installed("judge", "-", stdin=json.dumps(data))
     assert result.returncode == 0
     assert "判定          【禁止】" in out(result)
-    assert "[禁止] 2\n" in out(result)
+    assert "[禁止] 2（R-2-3A）\n" in out(result)
+    assert "禁止は解けません" in out(result).replace("\n  ", "")
 
 
 # --------------------------------------------------------------------------- judge: json
@@ -425,7 +431,13 @@ def test_catalog_list_as_json():
     result = run("catalog", "S1", "--format", "json")
     body = json.loads(out(result))
     assert body["catalog"]["label"] == default_catalog().label
-    assert [i["id"] for i in body["items"]] == [f"S1-{n:02d}" for n in range(1, 14)]
+    assert [i["id"] for i in body["items"]] == [
+        *(f"S1-{n:02d}" for n in range(1, 12)),
+        "S1-11N",
+        "S1-12",
+        "S1-13",
+    ]
+    assert {i["party"] for i in body["items"]} == {"provider", "city", "both"}
     assert body["items"][0]["text"] == default_catalog().item("S1-01").text
 
 
@@ -438,6 +450,7 @@ def test_catalog_show_item_with_verbatim_text_and_columns():
     assert item.text in text  # whole, unwrapped
     assert "条項          表1" in text
     assert "グループ      表1" in text
+    assert "実施者        本市" in text  # 表1 is the city's network
     assert "A －  B ○  C ○" in text
 
 
@@ -459,6 +472,14 @@ def test_catalog_show_clause(ref: str):
     assert clause.text in text
     for item_id in ("SU-1", "SU-2", "SU-3"):
         assert f"  {item_id}  " in text
+
+
+def test_catalog_show_clause_prints_each_item_in_full_with_its_party():
+    """Issue #9: a title can hide a condition; the clause view shows S2-14's whole text."""
+    text = out(run("catalog", "show", "別紙1②"))
+    flat = text.replace("\n", "").replace(" ", "")
+    assert "(複数台でネットワークを組む際は)ファイアウォールを設置するなど" in flat
+    assert "〔本市〕" in text
 
 
 def test_catalog_show_unknown_id_exits_2_with_a_suggestion():
@@ -490,3 +511,66 @@ def test_usage_errors_exit_2():
     bad_format = run("judge", str(GROUPWARE), "--format", "xml")
     assert (bad_format.returncode, bad_format.stdout) == (2, b"")
     assert run("frobnicate").returncode == 2
+
+
+# --------------------------------------------------------------------------- hostile input (#14)
+
+HOSTILE_LINES = {
+    "deep nesting": "[" * 1000 + "]" * 1000,
+    "deep object": '{"service":' * 1000 + "1" + "}" * 1000,
+    "huge integer": json.dumps(request(data={"confidentiality": "3B"})).replace('"3B"', "9" * 5000),
+}
+
+
+def test_jsonl_hostile_lines_are_reported_and_the_stream_goes_on():
+    """Issue #14: nesting ~1,000 deep and integers over 4,300 digits are 「行 N: JSON として
+    読めません」, the next lines are still judged, and the exit status is 2 at the end."""
+    lines = [*HOSTILE_LINES.values(), json.dumps(GOOD_1)]
+    result = run("judge", "-f", "jsonl", "-", stdin=jsonl(*lines))
+    assert result.returncode == 2
+    assert "Traceback" not in err(result)
+    problems = err(result).splitlines()
+    assert [p.split(":")[0] for p in problems] == ["行 1", "行 2", "行 3"]
+    assert all("JSON として読めません" in p for p in problems)
+    assert "入れ子が深すぎます" in problems[0] and "数値が大きすぎます" in problems[2]
+    assert [json.loads(line) for line in out(result).splitlines()] == [cloudjudge.judge(GOOD_1)]
+
+
+@pytest.mark.parametrize("case", HOSTILE_LINES, ids=str)
+def test_hostile_request_files_exit_2_with_a_message(case: str, tmp_path: Path):
+    """Issue #14: the same input as a single YAML / JSON file: exit 2, never a traceback."""
+    path = tmp_path / "request.json"
+    path.write_text(HOSTILE_LINES[case], encoding="utf-8")
+    result = run("judge", str(path))
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert "Traceback" not in err(result)
+    assert "として読めません" in err(result)
+
+
+def test_yaml_nested_too_deep_is_refused_before_it_is_built(tmp_path: Path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("service:\n" + "".join("  " * n + "a:\n" for n in range(1, 200)))
+    result = run("judge", str(path))
+    assert result.returncode == 2 and "入れ子が深すぎます" in err(result)
+
+
+def test_oversized_input_is_refused_without_reading_it_whole(tmp_path: Path):
+    """A request is a few hundred bytes: a file, or a JSON line, over 1 MiB is refused."""
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (2 * 1024 * 1024))
+    result = run("judge", str(path))
+    assert result.returncode == 2 and "大きすぎます" in err(result)
+    lines = b"x" * (3 * 1024 * 1024) + b"\n" + json.dumps(GOOD_1).encode() + b"\n"
+    streamed = run("judge", "-f", "jsonl", "-", stdin=lines)
+    assert streamed.returncode == 2
+    assert err(streamed).startswith("行 1: 1 行が大きすぎます")
+    assert len(out(streamed).splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "1", 1, 0.0])
+def test_booleans_are_strict_on_the_command_line(value: Any):
+    """Issue #14: "yes", "on", "1", 1 and 0.0 are refused, naming the field."""
+    data = request(data={"confidentiality": "3B", "my_number": value})
+    result = run("judge", "-", stdin=json.dumps(data))
+    assert result.returncode == 2
+    assert "data.my_number: true または false を指定してください" in err(result)

@@ -16,15 +16,15 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 
 import cloudjudge
-from cloudjudge import report
 from cloudjudge.catalog import Catalog, CatalogError, default_catalog
+from cloudjudge.catalog.schema import Item
 from cloudjudge.engine import FieldError, RequestError, judge, parse_request
+from cloudjudge.presentation import terminal
 
 PROG = "cloudjudge"
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
@@ -100,8 +100,7 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, add_help: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False  # ours is added below, with Japanese help
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, add_help=False, **kwargs)  # type: ignore[misc]
         self._positionals.title = "引数"
         self._optionals.title = "オプション"
         if add_help:
@@ -121,7 +120,7 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
         catalog = default_catalog()
-        print(f"{PROG} {cloudjudge.__version__}\n判断基準 {report.catalog_heading(catalog)}")
+        print(f"{PROG} {cloudjudge.__version__}\n判断基準 {terminal.catalog_heading(catalog)}")
         parser.exit()
 
 
@@ -152,14 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _subparser(commands: Any, name: str, summary: str, description: str = "", **kwargs: Any) -> Any:
-    return commands.add_parser(
+def _subparser(
+    commands: Any, name: str, summary: str, description: str = "", **kwargs: Any
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=description or summary,
         formatter_class=_Formatter,
         **kwargs,
     )
+    return parser
 
 
 def _add_judge(commands: Any) -> None:
@@ -286,8 +288,8 @@ def _ensure_utf8(stream: TextIO) -> None:
 
 def _report_width() -> int:
     if sys.stdout.isatty():
-        return max(60, min(report.WIDTH, shutil.get_terminal_size((report.WIDTH, 24)).columns))
-    return report.WIDTH
+        return max(60, min(terminal.WIDTH, shutil.get_terminal_size((terminal.WIDTH, 24)).columns))
+    return terminal.WIDTH
 
 
 def _error(message: str) -> None:
@@ -308,15 +310,28 @@ def _source_name(name: str) -> str:
     return "標準入力" if name == STDIN else name
 
 
+#: A request is a few hundred bytes; anything this large is not one (issue 14).
+MAX_REQUEST_BYTES = 1024 * 1024
+#: Nesting deeper than this is not a request: refused before it is built.
+MAX_REQUEST_DEPTH = 16
+_TOO_LARGE = f"大きすぎます（申請 1 件は {MAX_REQUEST_BYTES // 1024 // 1024} MiB まで）"
+
+
 def _read_bytes(name: str) -> bytes:
+    """The file or standard input, reading no more than the bound allows."""
     try:
         if name == STDIN:
-            return sys.stdin.buffer.read()
-        return Path(name).read_bytes()
+            raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES + 1)
+        else:
+            with open(name, "rb") as stream:
+                raw = stream.read(MAX_REQUEST_BYTES + 1)
     except OSError as exc:
         raise InputError(
             _source_name(name), [FieldError("", f"ファイルを読めません（{exc.strerror}）")]
         ) from None
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise InputError(_source_name(name), [FieldError("", _TOO_LARGE)])
+    return raw
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -335,18 +350,79 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"YAML / JSON として読めません（{where}{problem}）"
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_depth(text: str) -> int:
+    """How deep the YAML nests, from the parser's events (which build nothing)."""
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_REQUEST_DEPTH:
+                break
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return deepest
+
+
+def _json_depth(text: str) -> int:
+    """How deep JSON text nests at most, counting brackets outside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+_TOO_DEEP = f"入れ子が深すぎます（{MAX_REQUEST_DEPTH} 段まで）"
+_TOO_BIG_NUMBER = "数値が大きすぎます"
+
+
 def load_request_data(text: str, source: str) -> dict[str, Any]:
     """A request mapping from YAML or JSON text (JSON is read by the YAML parser,
-    or by the JSON parser where YAML 1.1 refuses it, e.g. tab indentation)."""
+    or by the JSON parser where YAML 1.1 refuses it, e.g. tab indentation).
+
+    Nesting is measured before anything is built, and a number too large to
+    convert is an error, so hostile input is refused with a message (issue 14)."""
     try:
-        data = yaml.safe_load(text)
+        if _yaml_depth(text) > MAX_REQUEST_DEPTH:
+            raise InputError(
+                source, [FieldError("", f"YAML / JSON として読めません（{_TOO_DEEP}）")]
+            )
+        data = yaml.load(text, Loader=_YAML_LOADER)
+    except ValueError:  # int() of a number over Python's digit limit
+        raise InputError(
+            source, [FieldError("", f"YAML / JSON として読めません（{_TOO_BIG_NUMBER}）")]
+        ) from None
     except yaml.YAMLError as yaml_exc:
         if not text.lstrip().startswith(("{", "[")):
             raise InputError(source, [FieldError("", _yaml_problem(yaml_exc))]) from None
+        if _json_depth(text) > MAX_REQUEST_DEPTH:
+            raise InputError(
+                source, [FieldError("", f"JSON として読めません（{_TOO_DEEP}）")]
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             message = f"JSON として読めません（{exc.lineno} 行 {exc.colno} 文字目: {exc.msg}）"
+            raise InputError(source, [FieldError("", message)]) from None
+        except ValueError:
+            message = f"JSON として読めません（{_TOO_BIG_NUMBER}）"
             raise InputError(source, [FieldError("", message)]) from None
     if not isinstance(data, dict):
         kind = "空です" if data is None else "最上位がキーと値の組（オブジェクト）ではありません"
@@ -368,14 +444,29 @@ def _run_judge(args: argparse.Namespace) -> int:
     if args.format == "json":
         out.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
     else:
-        out.write(report.format_decision(request, decision, default_catalog(), _report_width()))
+        out.write(terminal.format_decision(request, decision, default_catalog(), _report_width()))
     return EXIT_OK
 
 
-def _open_lines(name: str) -> tuple[Iterable[bytes], int | None, Callable[[], None]]:
+def _bounded_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """Each line of the stream, or ``None`` for a line longer than a request can be,
+    which is skipped without being held in memory (issue 14)."""
+    while True:
+        line = stream.readline(MAX_REQUEST_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_REQUEST_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = stream.readline(MAX_REQUEST_BYTES)
+        yield None
+
+
+def _open_lines(name: str) -> tuple[Iterable[bytes | None], int | None, Callable[[], None]]:
     """The input as a stream of byte lines, its size if known, and how to close it."""
     if name == STDIN:
-        return sys.stdin.buffer, None, lambda: None
+        return _bounded_lines(sys.stdin.buffer), None, lambda: None
     try:
         stream = open(name, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
@@ -383,7 +474,7 @@ def _open_lines(name: str) -> tuple[Iterable[bytes], int | None, Callable[[], No
             name, [FieldError("", f"ファイルを読めません（{exc.strerror}）")]
         ) from None
     size = os.fstat(stream.fileno()).st_size
-    return stream, (size or None), stream.close
+    return _bounded_lines(stream), (size or None), stream.close
 
 
 def _judge_jsonl(name: str) -> int:
@@ -415,24 +506,24 @@ def _judge_jsonl(name: str) -> int:
             else:
                 print(message, file=sys.stderr)
 
-    def decoded(lines: Iterable[bytes]) -> Iterator[str]:
+    def counted(lines: Iterable[bytes | None]) -> Iterator[bytes]:
+        """The lines as bytes (pydantic reads UTF-8 itself, and says where it is not)."""
         for number, raw in enumerate(lines, start=1):
+            if raw is None:
+                complain(number, [FieldError("", f"1 行が{_TOO_LARGE}")])
+                yield b""  # a blank line keeps judge_lines' numbering and is skipped
+                continue
             progress.update(len(raw) if size else 1)
-            try:
-                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                complain(
-                    number, [FieldError("", f"UTF-8 として読めません（{exc.start + 1} バイト目）")]
-                )
-                yield ""  # a blank line keeps judge_lines' numbering and is skipped
+            yield raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw
 
-    write = sys.stdout.write
+    sys.stdout.flush()
+    write = sys.stdout.buffer.write  # decisions come encoded, once per situation
     try:
-        for result in judge_lines(decoded(stream)):
+        for result in judge_lines(counted(stream)):
             if result.error is not None:
                 complain(result.line_number, result.error.errors)
-            else:
-                write(f"{result.output}\n")
+            elif result.encoded is not None:
+                write(result.encoded)
     finally:
         progress.close()
         close()
@@ -442,9 +533,8 @@ def _judge_jsonl(name: str) -> int:
 # --------------------------------------------------------------------------- catalog
 
 
-def _item_json(item: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = item.model_dump(mode="json")
-    return dumped
+def _item_json(item: Item) -> dict[str, Any]:
+    return item.model_dump(mode="json")
 
 
 def _catalog_json(catalog: Catalog) -> dict[str, str]:
@@ -471,7 +561,7 @@ def _run_catalog_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         _write_json({"catalog": _catalog_json(catalog), "items": [_item_json(i) for i in items]})
     else:
-        sys.stdout.write(report.format_catalog_list(catalog, items, _report_width()))
+        sys.stdout.write(terminal.format_catalog_list(catalog, items, _report_width()))
     return EXIT_OK
 
 
@@ -494,7 +584,7 @@ def _run_catalog_show(args: argparse.Namespace) -> int:
                 entry["clause_title"] = catalog.clause(item.clause).title
             _write_json(entry)
         else:
-            sys.stdout.write(report.format_item(catalog, item, _report_width()))
+            sys.stdout.write(terminal.format_item(catalog, item, _report_width()))
         return EXIT_OK
     clauses = {_normalise_ref(c.ref): c for c in catalog.clauses}
     if wanted in clauses:
@@ -503,7 +593,7 @@ def _run_catalog_show(args: argparse.Namespace) -> int:
         if args.format == "json":
             _write_json({**clause.model_dump(mode="json"), "items": [i.id for i in items]})
         else:
-            sys.stdout.write(report.format_clause(catalog, clause, items, _report_width()))
+            sys.stdout.write(terminal.format_clause(catalog, clause, items, _report_width()))
         return EXIT_OK
     candidates = [i.id for i in catalog.items] + [c.ref for c in catalog.clauses]
     close = difflib.get_close_matches(wanted.upper(), candidates, n=3, cutoff=0.6)

@@ -37,6 +37,21 @@ GROUP_LABELS: dict[str, str] = {
     "RISK": "留意事項 2(3)",
 }
 
+#: Where each group's measures come from, as a reader cites it.
+GROUP_SOURCES: dict[str, str] = {
+    "T1": "表1",
+    "S1": "別紙1①",
+    "S2": "別紙1②",
+    "SEL": "3.1(2)",
+    "EXIT": "3.2",
+    "PROC": "3.3",
+    "SU": "3.1(1)(イ) ただし書",
+    "RISK": "2(3)",
+}
+
+#: Who carries out a catalog item (``party`` in the catalog).
+PARTY_LABELS: dict[str, str] = {"provider": "事業者", "city": "本市", "both": "事業者・本市"}
+
 METHOD_LABELS: dict[str, str] = {
     "local_breakout": "ローカルブレイクアウト方式",
     "internet_pc": "インターネットパソコン方式",
@@ -101,6 +116,7 @@ FACT_LABELS: dict[str, str] = {
     "connection.internet_virtual_pc": "インターネット仮想パソコンを使用する",
     "connection.network": "接続回線",
     "connection.download_to_internet_terminal": "インターネット環境の端末へダウンロードする",
+    "connection.download_by_contractor": "指定管理者・委託事業者がダウンロードする",
     "exceptions.internet_only_function": (
         "業務に必要な機能がインターネットクラウドのみで提供されている"
     ),
@@ -121,6 +137,55 @@ FACT_VALUE_LABELS: dict[str, dict[str, str]] = {
 }
 
 YES, NO, NONE = "はい", "いいえ", "なし"
+
+# --------------------------------------------------------------------------- remedies
+
+#: How a remedy says it changes a fact to a code: ``{}`` is the code's label.
+CHANGE_TO_CODE: dict[str, str] = {
+    "service.listings": "「{}」に掲載されたサービスを選ぶ",
+    "service.isms_certifications": "「{}」の認証を受けたサービスを選ぶ",
+    "connection.method": "接続方法を「{}」にする",
+    "connection.network": "接続回線を「{}」にする",
+    "connection.breakout_usage": "利用方法（表1）を「{}」にする",
+}
+
+#: How a remedy says it sets a yes/no fact: (to yes, to no).
+CHANGE_TO_FLAG: dict[str, tuple[str, str]] = {
+    "connection.internet_virtual_pc": (
+        "インターネット仮想パソコンを使用する",
+        "インターネット仮想パソコンを使用しない",
+    ),
+    "connection.download_to_internet_terminal": (
+        "インターネット環境の端末へダウンロードする",
+        "インターネット環境の端末へダウンロードしない",
+    ),
+    "connection.download_by_contractor": (
+        "指定管理者・委託事業者がダウンロードする",
+        "指定管理者・委託事業者にダウンロードさせない",
+    ),
+    "exceptions.internet_only_function": (
+        "業務に必要な機能がインターネットクラウドのみで提供されていることを示す",
+        "業務に必要な機能がインターネットクラウドのみで提供されているとしない",
+    ),
+    "exceptions.limited_external_sharing": (
+        "外部事業者との情報共有・ファイル共有の実現方法が限られることを示す",
+        "外部事業者との情報共有・ファイル共有の実現方法が限られるとしない",
+    ),
+}
+
+
+def change_phrase(key: str, value: Any) -> str:
+    """What a remedy asks, in Japanese: set fact ``key`` to ``value`` (for a set
+    of codes, ``value`` is the code added)."""
+    if isinstance(value, bool):
+        if key in CHANGE_TO_FLAG:
+            return CHANGE_TO_FLAG[key][0 if value else 1]
+        return f"{FACT_LABELS.get(key, key)}: {YES if value else NO}"
+    words = FACT_VALUE_LABELS.get(key, {}).get(str(value), str(value))
+    if key in CHANGE_TO_CODE:
+        return CHANGE_TO_CODE[key].format(words)
+    return f"{FACT_LABELS.get(key, key)}を「{words}」にする"
+
 
 # --------------------------------------------------------------------------- questionnaire
 

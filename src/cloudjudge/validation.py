@@ -3,6 +3,7 @@ applicants writing requests and catalog authors writing the catalog."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,26 @@ from typing import Any
 def _allowed(ctx: dict[str, Any] | None) -> str:
     expected = str((ctx or {}).get("expected", ""))
     return expected.replace("'", "").replace(" or ", ", ")
+
+
+#: pydantic's JSON parser's words for what it could not read, in Japanese.
+_JSON_PROBLEMS = (
+    ("recursion limit exceeded", "入れ子が深すぎます"),
+    ("number out of range", "数値が大きすぎます"),
+    ("EOF while parsing", "途中で終わっています"),
+    ("trailing characters", "余分な文字があります"),
+    ("invalid unicode", "UTF-8 の文字として読めません"),
+)
+_JSON_POSITION = re.compile(r"at line (\d+) column (\d+)")
+
+
+def _json_problem(msg: str) -> str:
+    problem = next((ja for en, ja in _JSON_PROBLEMS if en in msg), "構文の誤り")
+    where = _JSON_POSITION.search(msg)
+    if where is None:
+        return problem
+    line, column = where.groups()
+    return f"{'' if line == '1' else f'{line} 行 '}{column} 文字目: {problem}"
 
 
 def japanese_message(err: Mapping[str, Any]) -> str:
@@ -37,6 +58,13 @@ def japanese_message(err: Mapping[str, Any]) -> str:
             "接続方法がローカルブレイクアウト方式の場合は必須です"
             "（auth_only, no_file_import, file_import のいずれか）"
         )
+    if kind == "contractor_download_required":
+        return (
+            "指定管理者・委託事業者のダウンロードは、インターネット環境の端末への"
+            "ダウンロード（download_to_internet_terminal: true）と併せて指定してください"
+        )
+    if kind == "json_invalid":
+        return f"JSON として読めません（{_json_problem(str(err.get('msg', '')))}）"
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     return str(err.get("msg", kind))

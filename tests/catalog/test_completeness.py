@@ -110,7 +110,8 @@ EXPECTED_IDS: dict[str, list[str]] = {
     ],
     "EXIT": [f"EXIT-{n}" for n in range(1, 4)],
     "PROC": [f"PROC-{n}" for n in range(1, 3)],
-    "S1": [f"S1-{n:02d}" for n in range(1, 14)],
+    # S1-11N: No.11's なお書, which the rules require on its own (docs/interpretation.md).
+    "S1": [*(f"S1-{n:02d}" for n in range(1, 12)), "S1-11N", "S1-12", "S1-13"],
     "S2": [f"S2-{n:02d}" for n in range(1, 23)],
 }
 

@@ -20,7 +20,7 @@ def _docx_text(data: bytes) -> str:
 
 def _ids(text: str) -> set[str]:
     return set(
-        re.findall(r"\b(?:SEL-[A-G]\d|EXIT-\d|S1-\d\d|S2-\d\d|T1-\d\d|PROC-\d|SU-\d)\b", text)
+        re.findall(r"\b(?:SEL-[A-G]\d|EXIT-\d|S1-\d\dN?|S2-\d\d|T1-\d\d|PROC-\d|SU-\d)\b", text)
     )
 
 

@@ -35,6 +35,7 @@ PART_OF: dict[str, str] = {
     "internet_virtual_pc": "connection",
     "network": "connection",
     "download_to_internet_terminal": "connection",
+    "download_by_contractor": "connection",
     "internet_only_function": "exceptions",
     "limited_external_sharing": "exceptions",
     "council_approved_legacy": "exceptions",
@@ -115,7 +116,8 @@ def _subset_list(options: list[str]) -> st.SearchStrategy[list[str]]:
 def valid_requests(draw: st.DrawFn) -> dict[str, Any]:
     """Every valid request shape: each field over all its values, optional fields and the
     optional ``exceptions`` part left out, confidentiality also as the YAML integers 2 and 1,
-    ``network`` / ``breakout_usage`` also as explicit nulls."""
+    ``network`` / ``breakout_usage`` also as explicit nulls, a contractor's download only
+    with a download."""
     flag = st.booleans()
     service = draw(
         st.fixed_dictionaries(
@@ -149,6 +151,9 @@ def valid_requests(draw: st.DrawFn) -> dict[str, Any]:
             },
         )
     )
+    if connection.get("download_to_internet_terminal") and draw(flag):
+        # 別紙1① No.11 なお書: only with a download to an internet terminal.
+        connection["download_by_contractor"] = draw(flag)
     usage = st.sampled_from(USAGES)
     if method == "local_breakout":
         connection["breakout_usage"] = draw(usage)

@@ -123,17 +123,31 @@ def test_unknown_top_level_part(make_request):
     assert list(errors_of(request)) == ["exception"]
 
 
-@pytest.mark.parametrize("text", ["yes", "true", "on", "1", "Y"])
-def test_my_number_accepts_lax_boolean_strings(make_request, text):
-    """pydantic's lax mode reads yes/true/on/1/y as true: users who write ``my_number: "yes"``
-    in JSON get true (YAML already reads an unquoted yes as a boolean)."""
-    request = parse_request(make_request(my_number=text))
-    assert request.data.my_number is True
+#: Every yes/no field of a request.
+FLAGS = [
+    ("service", "security_update_service"),
+    ("data", "my_number"),
+    ("data", "administrative_documents"),
+    ("data", "critical_to_citizens"),
+    ("connection", "internet_virtual_pc"),
+    ("connection", "download_to_internet_terminal"),
+    ("connection", "download_by_contractor"),
+    ("exceptions", "internet_only_function"),
+    ("exceptions", "limited_external_sharing"),
+    ("exceptions", "council_approved_legacy"),
+]
 
 
-@pytest.mark.parametrize("text", ["no", "false", "off", "0"])
-def test_my_number_accepts_lax_false_strings(make_request, text):
-    assert parse_request(make_request(my_number=text)).data.my_number is False
+@pytest.mark.parametrize("value", ["yes", "on", "1", "true", "no", "0", 1, 0, 0.0, 1.0])
+@pytest.mark.parametrize(("part", "field"), FLAGS)
+def test_booleans_are_strict(make_request, part, field, value):
+    """Issue #14: a yes/no fact is JSON true or false (YAML's unquoted yes/no are read as
+    such by YAML itself); "yes", "on", "1", 1 and 0.0 are refused, naming the field."""
+    request = make_request(download_to_internet_terminal=True)
+    request[part][field] = value
+    errors = errors_of(request)
+    assert list(errors) == [f"{part}.{field}"]
+    assert "true または false" in errors[f"{part}.{field}"]
 
 
 @pytest.mark.parametrize("value", ["maybe", "はい", 2, [], None])
@@ -221,6 +235,17 @@ def test_errors_as_dicts(make_request):
         parse_request(request)
     assert info.value.as_dicts() == [{"path": "data.confidentiality", "message": "必須項目です"}]
     assert str(info.value) == "data.confidentiality: 必須項目です"
+
+
+def test_contractor_download_needs_a_download(make_request):
+    """別紙1① No.11 なお書: a contractor's download is a download to an internet terminal."""
+    errors = errors_of(make_request(download_by_contractor=True))
+    assert list(errors) == ["connection.download_by_contractor"]
+    assert "download_to_internet_terminal" in errors["connection.download_by_contractor"]
+    parsed = parse_request(
+        make_request(download_by_contractor=True, download_to_internet_terminal=True)
+    )
+    assert parsed.connection.download_by_contractor is True
 
 
 def test_confidentiality_as_yaml_integer_is_accepted(make_request):

@@ -53,6 +53,10 @@ IMPORTANT_BASE = [*SEL, *EXIT, *PROC, *S1_ALWAYS]
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
+#: A connection that implies no listing (unlike LGWAN-ASP and ガバメントクラウド 方式,
+#: ruling 1), for the cases where the service's own listing decides.
+BREAKOUT_A: dict[str, Any] = {"method": "local_breakout", "breakout_usage": "auth_only"}
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -78,11 +82,16 @@ def check_shape(decision: Decision, catalog: Catalog) -> None:
     prohibits = any(f["effect"] == "prohibit" for f in decision["findings"])
     if prohibits:
         assert decision["verdict"] == "prohibited"
+        # Ruling 4: a forbidden use carries its prohibitions and nothing it would need.
+        assert decision["approvals"] == decision["required"] == []
+        assert {f["effect"] for f in decision["findings"]} == {"prohibit"}
     elif decision["approvals"]:
         assert decision["verdict"] == "approval_required"
     else:
         assert decision["verdict"] == "permitted"
+    rules = {rule.id: rule for rule in catalog.rules}
     for finding in decision["findings"]:
+        assert rules[finding["rule"]].clause == finding["clause"]
         assert catalog.has_clause(finding["clause"])
         assert finding["message"].strip()
         assert _JAPANESE.search(finding["message"])
@@ -245,27 +254,54 @@ def test_listed_and_isms_certified_needs_no_approval(judged):
 )
 def test_isms_only_needs_ciso_approval(judged, certs):
     """3.1(1)(イ): ISMS 認証のみのサービスは統括情報セキュリティ責任者に示し承認を得る。"""
-    d = judged(listings=[], isms_certifications=certs)
+    d = judged(listings=[], isms_certifications=certs, **BREAKOUT_A)
     assert d["verdict"] == "approval_required"
     assert d["approvals"] == ["ciso"]
     assert has_finding(d, "3.1(1)(イ)", "approve")
     assert "prohibit" not in effects(d)
     assert d["pia_required"] is False
-    assert ids(d) == IMPORTANT_BASE
+    assert ids(d) == [*T1_A, *IMPORTANT_BASE]
 
 
 def test_unlisted_and_uncertified_is_prohibited(judged):
     """3.1(1)(イ): 使用する外部サービスは掲載・認証のいずれか。どれにも該当しなければ
     使用できない。"""
-    d = judged(listings=[], isms_certifications=[])
+    d = judged(listings=[], isms_certifications=[], **BREAKOUT_A)
     assert d["verdict"] == "prohibited"
     assert has_finding(d, "3.1(1)(イ)", "prohibit")
     assert d["approvals"] == []
     assert d["pia_required"] is False
+    assert d["required"] == []
 
 
-@pytest.mark.parametrize("method", ["local_breakout", "government_cloud", "lgwan_asp"])
-def test_security_update_feed_without_documents_is_permitted(judged, method):
+@pytest.mark.parametrize(
+    ("method", "rule", "cited"),
+    [
+        ("lgwan_asp", "R-3.1-LISTED-BY-LGWAN-ASP", "3.1(1)(ウ)③"),
+        ("government_cloud", "R-3.1-LISTED-BY-GOVERNMENT-CLOUD", "3.1(1)(ウ)④"),
+    ],
+)
+def test_the_connection_method_implies_the_listing(judged, method, rule, cited):
+    """3.1(1)(イ) with (ウ)③④ (ruling 1): LGWAN-ASP 利用方式 reaches only LGWAN-ASP services,
+    and ガバメントクラウド services are chosen from ISMAP-listed ones, so the method meets (イ)
+    without a declared listing, and the finding says the listing was taken from the method."""
+    d = judged(listings=[], isms_certifications=[], method=method)
+    assert d["verdict"] == "permitted"
+    assert d["approvals"] == []
+    notes = [f for f in d["findings"] if f["clause"] == "3.1(1)(イ)"]
+    assert [(f["rule"], f["effect"]) for f in notes] == [(rule, "info")]
+    assert cited in notes[0]["message"]
+    assert ids(d) == IMPORTANT_BASE
+
+
+def test_a_declared_listing_needs_no_note_from_the_method(judged):
+    """3.1(1)(イ): with a declared listing, nothing is taken from the method."""
+    d = judged(listings=["ismap"], method="lgwan_asp")
+    assert [f["rule"] for f in d["findings"] if f["clause"] == "3.1(1)(イ)"] == ["R-3.1-LISTED"]
+
+
+@pytest.mark.parametrize("usage", ["auth_only", "no_file_import"])
+def test_security_update_feed_without_documents_is_permitted(judged, usage):
     """3.1(1)(イ) ただし書: 未登録のセキュリティ関連サービスも SU-1〜SU-3 を前提に利用を認める。"""
     d = judged(
         confidentiality="3C",
@@ -273,8 +309,8 @@ def test_security_update_feed_without_documents_is_permitted(judged, method):
         isms_certifications=[],
         security_update_service=True,
         administrative_documents=False,
-        method=method,
-        breakout_usage="auth_only" if method == "local_breakout" else ...,
+        method="local_breakout",
+        breakout_usage=usage,
     )
     assert d["verdict"] == "permitted"
     assert d["approvals"] == []
@@ -292,6 +328,7 @@ def test_security_update_feed_with_documents_is_prohibited(judged):
         isms_certifications=[],
         security_update_service=True,
         administrative_documents=True,
+        **BREAKOUT_A,
     )
     assert d["verdict"] == "prohibited"
     assert has_finding(d, "3.1(1)(イ)", "prohibit")
@@ -305,6 +342,7 @@ def test_security_update_feed_with_documents_and_isms_needs_approval(judged):
         isms_certifications=["iso27001"],
         security_update_service=True,
         administrative_documents=True,
+        **BREAKOUT_A,
     )
     assert d["verdict"] == "approval_required"
     assert d["approvals"] == ["ciso"]
@@ -320,6 +358,7 @@ def test_security_update_feed_exception_needs_no_isms_approval(judged):
         isms_certifications=["iso27001"],
         security_update_service=True,
         administrative_documents=False,
+        **BREAKOUT_A,
     )
     assert d["verdict"] == "permitted"
     assert d["approvals"] == []
@@ -530,17 +569,10 @@ def test_internet_pc_with_3a_is_prohibited_only_by_2(judged):
 # ----------------------------------------------------------------- 3.1(1)(ウ)③
 
 
-def test_lgwan_asp_method_without_lgwan_asp_listing_is_noted(judged):
-    """3.1(1)(ウ)③: LGWAN-ASP 利用方式 but no LGWAN-ASP registration stated → an info finding."""
-    d = judged(method="lgwan_asp", listings=["ismap"])
-    assert has_finding(d, "3.1(1)(ウ)③", "info")
-    assert d["verdict"] == "permitted"
-
-
-def test_lgwan_asp_method_with_lgwan_asp_listing_is_not_noted(judged):
-    """3.1(1)(ウ)③: nothing to check when the registration is stated."""
-    d = judged(method="lgwan_asp", listings=["lgwan_asp"])
-    assert not any(f["clause"] == "3.1(1)(ウ)③" for f in d["findings"])
+def test_lgwan_asp_method_with_non_important_data_needs_no_listing_note(judged):
+    """3.1(1)(ウ)③ and 2(2): the listing matters for 重要情報資産 only, so nothing is noted."""
+    d = judged(confidentiality="2", method="lgwan_asp", listings=[])
+    assert not any(f["clause"] in ("3.1(1)(イ)", "3.1(1)(ウ)③") for f in d["findings"])
     assert d["verdict"] == "permitted"
 
 
@@ -620,8 +652,12 @@ def test_my_number_over_an_internet_line_is_prohibited(judged, method, network, 
     assert has_finding(d, "別紙1①", "prohibit")
     prohibit = next(f for f in d["findings"] if f["effect"] == "prohibit")
     assert "No.12" in prohibit["message"]
-    assert d["pia_required"] is True
-    assert {"S1-12", "S1-13"} <= set(ids(d))
+    # Ruling 4: nothing is required of a use that is forbidden, PIA included.
+    assert d["pia_required"] is False
+    assert d["required"] == []
+    # The way out changes the line (別紙1① No.12) and never the data.
+    assert d["remedies"]
+    assert all("別紙1①" in r["clause"] for r in d["remedies"])
 
 
 @pytest.mark.parametrize("level", ["3B", "2"])
@@ -636,9 +672,13 @@ def test_my_number_download_to_internet_terminal_is_prohibited(judged, level):
         download_to_internet_terminal=True,
     )
     assert d["verdict"] == "prohibited"
-    messages = [f["message"] for f in d["findings"] if f["effect"] == "prohibit"]
-    assert len(messages) == 1
-    assert "No.13" in messages[0]
+    prohibitions = [f for f in d["findings"] if f["effect"] == "prohibit"]
+    # Every prohibition is said: No.13, and for 3B also 3.1(1)(ウ)② (ruling 2).
+    expected = ["R-ANNEX1-MY-NUMBER-DOWNLOAD"]
+    if level == "3B":
+        expected.insert(0, "R-3.1-DOWNLOAD-PROHIBITED")
+    assert [f["rule"] for f in prohibitions] == expected
+    assert "No.13" in prohibitions[-1]["message"]
 
 
 def test_s1_12_and_13_only_with_my_number(judged):
@@ -647,26 +687,94 @@ def test_s1_12_and_13_only_with_my_number(judged):
     assert not {"S1-12", "S1-13"} & set(ids(d))
 
 
-@pytest.mark.parametrize("method", ["government_cloud", "local_breakout", "lgwan_asp"])
-def test_important_data_downloaded_to_internet_terminal_needs_annex_2(judged, method):
-    """別紙1① No.11: やむを得ずダウンロードする際は②の端末要件を満たすこと。"""
+DOWNLOAD_METHODS = ["government_cloud", "local_breakout", "lgwan_asp"]
+
+
+@pytest.mark.parametrize("method", DOWNLOAD_METHODS)
+@pytest.mark.parametrize("level", ["3B", "3C"])
+def test_important_data_downloaded_to_internet_terminal_is_prohibited(judged, method, level):
+    """3.1(1)(ウ)② (ruling 2): 重要情報資産をインターネット環境にある端末へダウンロードすれば
+    インターネット環境にある端末で取り扱うことになり、原則禁止。別紙1① No.11 の
+    「やむを得ずダウンロードする際は②の端末要件」は原則禁止を解かない。"""
     d = judged(
+        confidentiality=level,
         method=method,
         breakout_usage="file_import",
         listings=["lgwan_asp"],
         download_to_internet_terminal=True,
     )
-    assert d["verdict"] == "permitted"
+    assert d["verdict"] == "prohibited"
+    assert [f["rule"] for f in d["findings"]] == ["R-3.1-DOWNLOAD-PROHIBITED"]
+    assert "No.11" in d["findings"][0]["message"]
+    remedies = {r["message"] for r in d["remedies"]}
+    assert any("ダウンロードしない" in m and m.endswith("利用可") for m in remedies)
+    assert any("インターネットクラウドのみ" in m and m.endswith("承認が必要") for m in remedies)
+
+
+@pytest.mark.parametrize("method", DOWNLOAD_METHODS)
+@pytest.mark.parametrize("ground", ["internet_only_function", "limited_external_sharing"])
+def test_important_data_downloaded_with_a_ground_needs_approval_and_annex_2(judged, method, ground):
+    """3.1(1)(ウ)② ただし書 (ruling 2): with a ground, CISO approval and 別紙1②, as for an
+    internet PC."""
+    d = judged(
+        method=method,
+        breakout_usage="file_import",
+        listings=["lgwan_asp"],
+        download_to_internet_terminal=True,
+        **{ground: True},
+    )
+    assert d["verdict"] == "approval_required"
+    assert d["approvals"] == ["ciso"]
+    assert has_finding(d, "3.1(1)(ウ)②", "approve")
     assert ids_with(d, "S2-") == S2
-    assert has_finding(d, "別紙1①", "require")
     s2_reasons = {r["reason"] for r in d["required"] if r["id"].startswith("S2-")}
     assert s2_reasons and all("No.11" in r for r in s2_reasons)
 
 
+def test_important_data_downloaded_under_council_approval_is_not_prohibited(judged):
+    """3.1(1)(ウ)② なお書 (ruling 2): as for an internet PC, an earlier council approval
+    lets the use go on until the replacement, with 別紙1②."""
+    d = judged(download_to_internet_terminal=True, council_approved_legacy=True)
+    assert d["verdict"] == "permitted"
+    assert has_finding(d, "3.1(1)(ウ)②", "info")
+    assert ids_with(d, "S2-") == S2
+
+
+@pytest.mark.parametrize("level", ["2", "1"])
+def test_contractor_download_adds_its_measure_on_top_of_annex_2(judged, level):
+    """別紙1① No.11 なお書 (ruling 3): 指定管理者や委託事業者がダウンロードする場合は、②の
+    端末要件を満たした上で、持ち出すデータの内容を限定し、事前に情報システム管理者の承認を得る。"""
+    d = judged(
+        confidentiality=level, download_to_internet_terminal=True, download_by_contractor=True
+    )
+    assert d["verdict"] == "permitted"
+    assert ids(d) == [*S1_ALWAYS, "S1-11N", *S2]
+    reason = next(r["reason"] for r in d["required"] if r["id"] == "S1-11N")
+    assert "なお書" in reason and "情報システム管理者" in reason
+    without = judged(confidentiality=level, download_to_internet_terminal=True)
+    assert "S1-11N" not in ids(without)
+
+
+def test_contractor_download_of_important_data_with_a_ground(judged):
+    """別紙1① No.11 なお書 with 3.1(1)(ウ)② (rulings 2 and 3)."""
+    d = judged(
+        download_to_internet_terminal=True,
+        download_by_contractor=True,
+        limited_external_sharing=True,
+    )
+    assert d["verdict"] == "approval_required"
+    assert {"S1-11N", *S2} <= set(ids(d))
+
+
 def test_important_data_downloaded_to_internet_virtual_pc_needs_no_annex_2(judged):
-    """別紙1①No.11 / 別紙1②: ②の端末対策はインターネット仮想パソコンを使用する場合を除く。"""
-    d = judged(download_to_internet_terminal=True, internet_virtual_pc=True)
+    """別紙1①No.11 / 別紙1②: ②の端末対策はインターネット仮想パソコンを使用する場合を除く。
+    The approval of 3.1(1)(ウ)② is still needed (ruling 2)."""
+    d = judged(
+        download_to_internet_terminal=True, internet_virtual_pc=True, internet_only_function=True
+    )
+    assert d["verdict"] == "approval_required"
     assert ids_with(d, "S2-") == []
+    assert ids(d) == IMPORTANT_BASE
 
 
 # --------------------------------------------------------------------- 別紙1②
@@ -698,20 +806,23 @@ def test_whole_decision_for_a_listed_groupware_over_local_breakout(judged):
         "pia_required",
         "findings",
         "required",
+        "remedies",
     ]
     assert d["criteria_version"] == "sakai-cloud-usage-criteria@1.0"
     assert (d["verdict"], d["approvals"], d["pia_required"]) == ("permitted", [], False)
     assert ids(d) == [*T1_C, *SEL, *EXIT, *PROC, *S1_ALWAYS]
-    assert [(f["clause"], f["effect"]) for f in d["findings"]] == [
-        ("2(1)", "info"),
-        ("2(3)", "info"),
-        ("3.1(1)(イ)", "info"),
-        ("3.1(1)(ウ)①", "require"),
-        ("3.1", "require"),
-        ("3.2", "require"),
-        ("3.3", "require"),
-        ("別紙1①", "require"),
+    # By weight, then in catalog order (issue #9), each naming its rule.
+    assert [(f["rule"], f["clause"], f["effect"]) for f in d["findings"]] == [
+        ("R-3.1-BREAKOUT-C", "3.1(1)(ウ)①", "require"),
+        ("R-3.1-SELECTION", "3.1", "require"),
+        ("R-3.2-EXIT", "3.2", "require"),
+        ("R-3.3-PROCUREMENT", "3.3", "require"),
+        ("R-ANNEX1-COMMON", "別紙1①", "require"),
+        ("R-2-1-IMPORTANT", "2(1)", "info"),
+        ("R-2-3-RISKS", "2(3)", "info"),
+        ("R-3.1-LISTED", "3.1(1)(イ)", "info"),
     ]
+    assert d["remedies"] == []
 
 
 def test_whole_decision_for_a_virus_definition_feed(judged):
@@ -727,6 +838,35 @@ def test_whole_decision_for_a_virus_definition_feed(judged):
     )
     assert (d["verdict"], d["approvals"], d["pia_required"]) == ("permitted", [], False)
     assert ids(d) == [*SU, *T1_A, *SEL, *EXIT, *PROC, *S1_ALWAYS]
+
+
+# ------------------------------------------------------------------ rulings 4 and 5
+
+
+def test_a_prohibited_use_needs_no_approval_even_where_one_would_be_asked(judged):
+    """Ruling 4 (3.1(1)(イ), (ウ)②): ISMS alone would need the CISO, but the internet PC
+    without a ground forbids the use: no approval, no measures; every reason is said."""
+    d = judged(listings=[], isms_certifications=["iso27001"], method="internet_pc")
+    assert d["verdict"] == "prohibited"
+    assert (d["approvals"], d["required"], d["pia_required"]) == ([], [], False)
+    assert [f["rule"] for f in d["findings"]] == ["R-3.1-INTERNET-PC-PROHIBITED"]
+    both = judged(listings=[], method="internet_pc", my_number=True)
+    assert [f["rule"] for f in both["findings"]] == [
+        "R-3.1-UNLISTED",
+        "R-3.1-INTERNET-PC-PROHIBITED",
+        "R-ANNEX1-MY-NUMBER-INTERNET",
+    ]
+
+
+@pytest.mark.parametrize("level", ["2", "1"])
+def test_my_number_at_a_low_level_asks_to_confirm_the_level(judged, level):
+    """2 (ruling 5): 特定個人情報 is normally 3B or higher; a lower level is accepted, with a
+    finding asking the applicant to confirm the classification."""
+    d = judged(confidentiality=level, my_number=True, method="lgwan_asp", listings=[])
+    assert d["verdict"] == "permitted"
+    notes = [f for f in d["findings"] if f["rule"] == "R-2-MY-NUMBER-LEVEL"]
+    assert len(notes) == 1 and notes[0]["effect"] == "info" and "3B" in notes[0]["message"]
+    assert not any(f["rule"] == "R-2-MY-NUMBER-LEVEL" for f in judged(my_number=True)["findings"])
 
 
 def test_python_api_gives_the_same_decision(make_request, judge):

@@ -190,10 +190,10 @@ ONE = ("2", "approve")
 @pytest.mark.parametrize(
     ("overrides", "findings", "verdict"),
     [
-        ({"my_number": True, "network": "internet"}, [BIG, ALWAYS], "prohibited"),
+        ({"my_number": True, "network": "internet"}, [BIG], "prohibited"),
         (
             {"my_number": True, "method": "local_breakout", "breakout_usage": "auth_only"},
-            [BIG, ALWAYS],
+            [BIG],
             "prohibited",
         ),
         ({"my_number": True, "network": "lgwan"}, [ALWAYS], "permitted"),
@@ -204,17 +204,18 @@ ONE = ("2", "approve")
             "permitted",
         ),
         ({"my_number": False, "network": "internet"}, [ALWAYS], "permitted"),
-        ({"confidentiality": "3C"}, [ALWAYS, ONE], "approval_required"),
+        ({"confidentiality": "3C"}, [ONE, ALWAYS], "approval_required"),
         (
             {"confidentiality": "3C", "my_number": True, "network": "internet"},
-            [BIG, ALWAYS, ONE],
+            [BIG],
             "prohibited",
         ),
     ],
 )
 def test_live_rule_gives_the_right_answer(small_judge, make_request, overrides, findings, verdict):
     """The live rule sees the facts with defaults filled in (local breakout's line is the
-    internet unless stated), exactly as a tabulated rule would."""
+    internet unless stated), exactly as a tabulated rule would; findings by weight, a
+    prohibited decision showing only its prohibitions."""
     decision = small_judge.decide(parse_request(make_request(**overrides)))
     assert [(f["clause"], f["effect"]) for f in decision["findings"]] == findings
     assert decision["verdict"] == verdict

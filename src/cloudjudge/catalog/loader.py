@@ -3,6 +3,9 @@
 Catalog authors are not programmers, so every mistake is reported as one
 message that names the entry (``items[12] (S1-02).text``, ``rules[3] (R-3A)``) and what
 is wrong with it, and nothing half-loaded is ever returned.
+
+A file that loaded once is kept, checked, in ``catalog.cache`` under a key of its
+bytes, so the next run neither parses the YAML nor starts CEL.
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ import re
 from collections import Counter
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cel
 import yaml
 from pydantic import ValidationError
 
+from cloudjudge.catalog import cache as disk
 from cloudjudge.catalog.model import Catalog
 from cloudjudge.catalog.schema import CatalogFile, Rule
 from cloudjudge.validation import japanese_message
+
+if TYPE_CHECKING:
+    import cel
 
 CATALOG_DIR = Path(__file__).parent
 DEFAULT_CATALOG = CATALOG_DIR / "sakai-1.0.yaml"
@@ -52,11 +58,15 @@ def _entry_name(raw: Any, loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _parse(path: Path) -> CatalogFile:
+#: libyaml's parser where PyYAML was built with it (Debian's and the wheels are).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(path: Path, content: bytes) -> CatalogFile:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogError(f"{path}: カタログを読めません: {exc.strerror}") from exc
+        raw = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: カタログを読めません: UTF-8 ではありません") from exc
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: YAML の構文誤り: {exc}") from exc
     if not isinstance(raw, dict):
@@ -109,7 +119,10 @@ def _expand(rule: Rule, definitions: dict[str, str], path: Path) -> str:
     return _DEFINITION_USE.sub(replace, rule.when)
 
 
-def _compile(expression: str, where: str) -> cel.Program:
+def compile_expression(expression: str, where: str) -> cel.Program:
+    """One CEL condition compiled, or a :class:`CatalogError` saying where and why."""
+    import cel  # its import is slow; judging from tables never needs it
+
     try:
         program = cel.compile(expression)
     except ValueError as exc:
@@ -121,9 +134,19 @@ def _compile(expression: str, where: str) -> cel.Program:
 
 
 def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
-    """Load and validate a catalog file, compiling its rules once."""
+    """Load and validate a catalog file, checking every rule with CEL.
+
+    A file with the same bytes as one that loaded before is taken from the cache."""
     path = Path(path)
-    doc = _parse(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"{path}: カタログを読めません: {exc.strerror}") from exc
+    digest = disk.key_for("catalog", content)
+    kept = _from_cache(disk.read("catalog", digest), digest)
+    if kept is not None:
+        return kept
+    doc = _parse(path, content)
     _check_unique("項目 ID", [i.id for i in doc.items], path)
     _check_unique("条項", [c.ref for c in doc.clauses], path)
     _check_unique("ルール ID", [r.id for r in doc.rules], path)
@@ -132,10 +155,15 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         if "${" in expression:
             raise CatalogError(f"{path}: definitions.{name}: 定義の中で別の定義は使えません")
     conditions = tuple(_expand(rule, doc.definitions, path) for rule in doc.rules)
-    programs = tuple(
-        _compile(condition, f"{path}: rules ({rule.id}).when")
-        for rule, condition in zip(doc.rules, conditions, strict=True)
+    for rule, condition in zip(doc.rules, conditions, strict=True):
+        compile_expression(condition, f"{path}: rules ({rule.id}).when")
+    disk.write(
+        "catalog", digest, {"file": doc.model_dump(mode="json"), "conditions": list(conditions)}
     )
+    return _catalog(doc, conditions, digest)
+
+
+def _catalog(doc: CatalogFile, conditions: tuple[str, ...], digest: str) -> Catalog:
     return Catalog(
         id=doc.id,
         title=doc.title,
@@ -145,8 +173,22 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         items=doc.items,
         rules=doc.rules,
         conditions=conditions,
-        programs=programs,
+        digest=digest,
     )
+
+
+def _from_cache(entry: Any, digest: str) -> Catalog | None:
+    """The catalog kept for these bytes; ``None`` if the entry is missing or unusable."""
+    if not isinstance(entry, dict):
+        return None
+    try:
+        doc = CatalogFile.model_validate(entry["file"])
+        conditions = tuple(str(c) for c in entry["conditions"])
+    except (KeyError, TypeError, ValidationError):
+        return None
+    if len(conditions) != len(doc.rules):
+        return None
+    return _catalog(doc, conditions, digest)
 
 
 @cache

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import cel
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cloudjudge.catalog.schema import Clause, Item, Rule
+
+if TYPE_CHECKING:
+    import cel
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,15 +21,27 @@ class Catalog:
     clauses: tuple[Clause, ...]
     items: tuple[Item, ...]
     rules: tuple[Rule, ...]
-    #: Each rule's condition with ``${name}`` definitions expanded, and compiled.
+    #: Each rule's condition with ``${name}`` definitions expanded.
     conditions: tuple[str, ...] = field(repr=False)
-    programs: tuple[cel.Program, ...] = field(repr=False)
+    #: Identifies the file's content (and the loader's version): what derived work is kept under.
+    digest: str = field(repr=False)
     _items_by_id: dict[str, Item] = field(init=False, repr=False, compare=False)
     _clauses_by_ref: dict[str, Clause] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_items_by_id", {i.id: i for i in self.items})
         object.__setattr__(self, "_clauses_by_ref", {c.ref: c for c in self.clauses})
+
+    @cached_property
+    def programs(self) -> tuple[cel.Program, ...]:
+        """Each condition compiled by CEL, on first use: judging reads tables
+        (``engine.tables``), so most runs never need CEL at all."""
+        from cloudjudge.catalog.loader import compile_expression
+
+        return tuple(
+            compile_expression(condition, f"{self.label}: rules ({rule.id}).when")
+            for rule, condition in zip(self.rules, self.conditions, strict=True)
+        )
 
     @property
     def label(self) -> str:

@@ -16,6 +16,9 @@ ItemGroup = Literal["T1", "S1", "S2", "SEL", "EXIT", "PROC", "SU", "RISK"]
 Effect = Literal["prohibit", "approve", "require", "info"]
 Approver = Literal["ciso"]
 UsageColumn = Literal["A", "B", "C"]
+#: Who carries out an item, as the document's wording says: the provider (事業者),
+#: the city (本市: its network, terminals and procedures), or both.
+Party = Literal["provider", "city", "both"]
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[A-Z0-9]+$")]
@@ -23,7 +26,8 @@ ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[A-Z0-9]+$")
 #: Which IDs each group may hold, so a typo such as ``S1-1`` is caught on load.
 ITEM_ID_PATTERNS: dict[str, re.Pattern[str]] = {
     "T1": re.compile(r"^T1-\d{2}$"),
-    "S1": re.compile(r"^S1-\d{2}$"),
+    # S1-11N: the なお書 of 別紙1① No.11, which the rules require on its own.
+    "S1": re.compile(r"^S1-\d{2}N?$"),
     "S2": re.compile(r"^S2-\d{2}$"),
     "SEL": re.compile(r"^SEL-[A-G]\d$"),
     "EXIT": re.compile(r"^EXIT-\d$"),
@@ -51,6 +55,7 @@ class Item(Strict):
     id: ItemId
     group: ItemGroup
     clause: NonEmpty = Field(description="Ref of the clause the item belongs to")
+    party: Party = Field(description="Who carries it out, read from the wording")
     title: str = Field(default="", description="Short name: 表1's measure, a phrase of the text")
     category: str = Field(default="", description="別紙1 only: the 区分 column")
     text: NonEmpty = Field(description="Verbatim Japanese text of the item")

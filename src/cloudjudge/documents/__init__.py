@@ -4,9 +4,10 @@ Pure and Django-free: plain data in (``models``), bytes or text out.
 
 - ``questionnaire``: the vendor questionnaire (.xlsx) and reading it back.
 - ``procurement``: the procurement specification section (3.3), Markdown and .docx.
-- ``report``: the judgement report and the register report (PDF).
+- ``pdf``: the judgement report and the register report (PDF).
 - Japanese labels for the engine's codes live in ``cloudjudge.labels`` (shared
-  with the web layer and the CLI).
+  with the web layer and the CLI); how a decision is presented, in
+  ``cloudjudge.presentation``.
 
 The builders import openpyxl, python-docx and reportlab on first use, so
 ``models`` loads quickly.
@@ -35,8 +36,8 @@ _LAZY = {
     "read_questionnaire": "questionnaire",
     "procurement_docx": "procurement",
     "procurement_markdown": "procurement",
-    "application_report_pdf": "report",
-    "register_report_pdf": "report",
+    "application_report_pdf": "pdf",
+    "register_report_pdf": "pdf",
 }
 
 __all__ = [

@@ -1,7 +1,14 @@
 """The pure judgement engine. It knows the catalog and nothing of the web."""
 
 from cloudjudge.engine.errors import FieldError, RequestError
-from cloudjudge.engine.judge import Decision, Judge, judge, judge_for, parse_request
+from cloudjudge.engine.judge import (
+    Decision,
+    Judge,
+    judge,
+    judge_for,
+    parse_request,
+    parse_request_json,
+)
 from cloudjudge.engine.request import Request
 
 __all__ = [
@@ -13,4 +20,5 @@ __all__ = [
     "judge",
     "judge_for",
     "parse_request",
+    "parse_request_json",
 ]

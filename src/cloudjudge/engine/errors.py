@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
+from cloudjudge.engine.request import CONSISTENCY_FIELD
 from cloudjudge.validation import japanese_message
 
 
@@ -31,10 +33,19 @@ class RequestError(ValueError):
         return [{"path": e.path, "message": e.message} for e in self.errors]
 
 
-def _path(err: ErrorDetails) -> str:
-    loc = [str(part) for part in err["loc"]]
-    if err["type"] == "breakout_usage_required":
-        loc.append("breakout_usage")
+def _name(key: str) -> str:
+    """A key as written; quoted (JSON-escaped) when empty or holding spaces or
+    control characters, so the error names it visibly and on one line."""
+    if key and all(c.isprintable() and not c.isspace() for c in key):
+        return key
+    quoted = json.dumps(key, ensure_ascii=False)
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in quoted)
+
+
+def _path(err: Mapping[str, Any]) -> str:
+    loc = [_name(str(part)) for part in err["loc"]]
+    if err["type"] in CONSISTENCY_FIELD:
+        loc.append(CONSISTENCY_FIELD[err["type"]])
     return ".".join(loc)
 
 

@@ -101,7 +101,9 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     # The internet PC method with 3B information and no ground: prohibited.
     page.get_by_label("インターネットパソコン方式", exact=True).check()
     expect(verdict(page)).to_contain_text("判定: 禁止")
-    expect(verdict(page).locator(".findings")).to_contain_text("3B")
+    # A prohibited decision gives its prohibitions only (issue #9 ruling 4).
+    expect(verdict(page).locator(".findings")).to_contain_text("原則禁止")
+    expect(verdict(page).locator(".findings")).to_contain_text("3.1(1)(ウ)②")
     shot(page, "verdict-internet-pc-prohibited")
 
     # The ground for the exception: allowed only with the CISO's approval.

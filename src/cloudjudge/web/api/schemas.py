@@ -78,6 +78,7 @@ class ErrorOut(Schema):
 
 
 class FindingOut(Schema):
+    rule: str = Field("", description="the catalog rule's ID (judgements before 1.1: empty)")
     clause: str
     effect: Literal["prohibit", "approve", "require", "info"]
     message: str
@@ -90,6 +91,15 @@ class RequiredItemOut(Schema):
     reason: str
 
 
+class RemedyOut(Schema):
+    changes: list[dict[str, Any]] = Field(
+        description="each {field, from, to}: a fact, its value in the request, and in the remedy"
+    )
+    verdict: VerdictCode
+    clause: str
+    message: str
+
+
 class DecisionOut(Schema):
     """The engine's decision, as ``cloudjudge judge --format json`` prints it."""
 
@@ -99,6 +109,9 @@ class DecisionOut(Schema):
     pia_required: bool
     findings: list[FindingOut]
     required: list[RequiredItemOut]
+    remedies: list[RemedyOut] = Field(
+        default_factory=list, description="ways out of a prohibition (judgements before 1.1: [])"
+    )
 
 
 # --------------------------------------------------------------------------- references

@@ -7,13 +7,8 @@ import pytest
 from cloudjudge import judge
 from cloudjudge.catalog import default_catalog
 from cloudjudge.engine import parse_request
-from cloudjudge.report import (
-    display_width,
-    format_catalog_list,
-    format_decision,
-    format_item,
-    wrap,
-)
+from cloudjudge.presentation.terminal import format_catalog_list, format_decision, format_item
+from cloudjudge.presentation.wrapping import display_width, wrap
 
 PROSE = (
     "ローカルブレイクアウト方式で外部とファイル送受信を行い内部に取り込む（利用方法 C）ため、"
@@ -78,7 +73,8 @@ def test_measures_with_different_reasons_in_one_group_each_show_their_reason():
     assert "S1-12" in blocks[2] and "S1-13" in blocks[2]
 
 
-def test_no_measures_and_no_approval_for_a_plain_permitted_request():
+def test_a_3a_request_says_there_is_no_way_out():
+    """2 なお書: 3A has no remedy, and the report says so instead of listing measures."""
     text = _report(
         {
             "service": {"name": "x"},
@@ -88,7 +84,54 @@ def test_no_measures_and_no_approval_for_a_plain_permitted_request():
     )
     assert "判定          【禁止】" in text
     assert "承認          なし" in text
-    assert "必要な対策（0 件）\n  なし" in text
+    assert "利用できるようにする変更（0 件" in text
+    assert "禁止は解けません" in text.replace("\n  ", "")
+    assert "必要な対策（0 件）\n  禁止のため、対策は求めません。" in text
+
+
+def test_a_prohibited_report_shows_its_remedies_and_asks_for_nothing():
+    """Issue #9: the way out of a prohibition, smallest first, with what changes; no
+    measures, no approval, no PIA for a use that is forbidden."""
+    text = _report(
+        {
+            "service": {"name": "給付金", "listings": ["ismap"]},
+            "data": {"confidentiality": "3B", "my_number": True},
+            "connection": {"method": "local_breakout", "breakout_usage": "no_file_import"},
+        }
+    )
+    assert "PIA           対象外（禁止のため）" in text
+    remedies = text.split("利用できるようにする変更（")[1].split("必要な対策")[0]
+    assert "1. 接続方法を「LGWAN-ASP 利用方式」にする（別紙1①）→ 利用可" in remedies
+    assert "接続方法: ローカルブレイクアウト方式 → LGWAN-ASP 利用方式" in remedies
+    assert "【" not in text.split("必要な対策")[1]
+
+
+#: Words a Japanese reader must never see cut at a line end.
+WORDS = (
+    "インターネット",
+    "（別紙1①）",
+    "統括情報セキュリティ責任者",
+    "3.1(1)(ウ)①",
+    "（別紙1① No.12）",
+)
+LONG = (
+    "インターネット環境にある端末からクラウドサービスを使用して、重要情報資産を取り扱うことは、"
+    "原則禁止とする（別紙1①）。統括情報セキュリティ責任者の承認を得て、インターネット環境にある"
+    "端末へダウンロードする場合は（別紙1① No.12）の要件に従い、表1 の対策（3.1(1)(ウ)①）を講じる。"
+)
+
+
+@pytest.mark.parametrize("width", range(36, 101))
+def test_wrap_never_splits_a_word(width: int):
+    """Issue #9: breaks fall between phrases (BudouX), never inside a word or a reference:
+    no 「イン／ターネット」, no 「（別／紙1①）」. (From 36 columns on, the longest phrase,
+    「統括情報セキュリティ責任者の」, fits a line; a longer phrase is cut, as it must be.)"""
+    lines = wrap(LONG, width, "    ")
+    assert all(display_width(line) <= width for line in lines)
+    assert "".join(line.strip() for line in lines).replace(" ", "") == LONG.replace(" ", "")
+    for word in WORDS:
+        whole = sum(line.count(word) for line in lines)
+        assert whole == LONG.count(word), (word, lines)
 
 
 def test_catalog_list_and_item_layout():

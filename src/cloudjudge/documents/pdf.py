@@ -1,5 +1,9 @@
 """PDF reports: the judgement report for one application, and the register.
 
+What the judgement report says about the decision (order, groups, words, the
+remedies of a prohibition, each measure's full text and who carries it out)
+comes from the presenter, ``cloudjudge.presentation.present``.
+
 reportlab's platypus with its built-in Japanese CID fonts (HeiseiKakuGo-W5 for
 headings and labels, HeiseiMin-W3 for body text). CID fonts are not embedded:
 the viewer supplies the glyphs (Acrobat, browsers and poppler with
@@ -11,7 +15,7 @@ so long Japanese text wraps inside its column.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -33,18 +37,20 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.documents.models import ApplicationSummary, ChecklistRow, RegisterRow
 from cloudjudge.labels import (
-    APPROVER_LABELS,
     CONFIDENTIALITY_SHORT_LABELS,
-    EFFECT_LABELS,
     GROUP_LABELS,
     METHOD_LABELS,
+    PARTY_LABELS,
     SEAL_ROLES,
     VERDICT_LABELS,
     fact_rows,
     label,
 )
+from cloudjudge.presentation import DecisionView, MeasureView, present
+from cloudjudge.presentation.decision import group_of
 
 GOTHIC = "HeiseiKakuGo-W5"
 MINCHO = "HeiseiMin-W3"
@@ -141,7 +147,7 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
-            self._startPage()  # type: ignore[attr-defined]  # reportlab's own page reset
+            self._startPage()  # type: ignore[attr-defined]  # reportlab's own reset
 
         def save(self) -> None:
             total = len(self._pages)
@@ -164,7 +170,8 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
             self.drawRightString(width - margin, 9 * mm, right)
             self.setFont(GOTHIC, 9)
             self.setFillColor(colors.black)
-            self.drawCentredString(width / 2, 9 * mm, f"{self._pageNumber} / {total}")  # type: ignore[attr-defined]
+            number = self._pageNumber  # type: ignore[attr-defined]
+            self.drawCentredString(width / 2, 9 * mm, f"{number} / {total}")
             self.restoreState()
 
     return _FooterCanvas
@@ -220,18 +227,18 @@ def _key_values(rows: Iterable[tuple[str, Any]], label_width: float = 45) -> Tab
     return table
 
 
-def _verdict_box(decision: Mapping[str, Any]) -> Table:
-    code = str(decision.get("verdict", ""))
-    colour = VERDICT_COLOURS.get(code, colors.black)
+def _verdict_box(view: DecisionView) -> Table:
+    colour = VERDICT_COLOURS.get(view.verdict, colors.black)
     verdict = _style("verdict", GOTHIC, 15, alignment=TA_CENTER, textColor=colour)
-    approvals = [label(APPROVER_LABELS, a) for a in decision.get("approvals", ())]
     lines = [
-        ("必要な承認", "、".join(approvals) if approvals else "なし"),
-        ("PIA（特定個人情報保護評価）", "必要" if decision.get("pia_required") else "不要"),
+        ("必要な承認", "、".join(view.approval_labels) if view.approval_labels else "なし"),
+        ("PIA（特定個人情報保護評価）", "必要" if view.pia_required else "不要"),
     ]
+    if view.grounds:
+        lines.insert(0, ("根拠", "、".join(view.grounds)))
     details = _table([[_p(k, CELL_HEAD), _p(v)] for k, v in lines], [45, 70], style=_grid(0))
     box = _table(
-        [[_p("判定", CELL_HEAD_CENTER), _p(label(VERDICT_LABELS, code), verdict), details]],
+        [[_p("判定", CELL_HEAD_CENTER), _p(view.verdict_label, verdict), details]],
         [18, 47, 115],
     )
     box.setStyle(
@@ -249,45 +256,89 @@ def _verdict_box(decision: Mapping[str, Any]) -> Table:
     return box
 
 
-def _findings(decision: Mapping[str, Any]) -> Table | Paragraph:
-    findings = decision.get("findings", ())
-    if not findings:
+def _findings(view: DecisionView) -> Table | Paragraph:
+    if not view.findings:
         return _p("判定理由はありません。", BODY)
-    rows = [[_p("区分", CELL_HEAD_CENTER), _p("条項", CELL_HEAD), _p("理由", CELL_HEAD)]]
-    for finding in findings:
-        effect = str(finding.get("effect", ""))
+    rows: list[list[Any]] = [
+        [_p("区分", CELL_HEAD_CENTER), _p("条項", CELL_HEAD), _p("理由", CELL_HEAD)]
+    ]
+    for finding in view.findings:
         rows.append(
             [
-                _p(label(EFFECT_LABELS, effect), PROHIBIT if effect == "prohibit" else CELL_CENTER),
-                _p(finding.get("clause", "")),
-                _p(finding.get("message", "")),
+                _p(finding.effect_label, PROHIBIT if finding.effect == "prohibit" else CELL_CENTER),
+                [_p(finding.clause), _p(finding.rule, SMALL)],
+                _p(finding.message),
             ]
         )
-    table = _table(rows, [16, 26, 138], repeatRows=1)
+    table = _table(rows, [16, 30, 134], repeatRows=1)
     table.setStyle(_grid(1))
     return table
 
 
-def _measure_rows(summary: ApplicationSummary) -> list[tuple[str, ChecklistRow | None, Any]]:
-    """(group, checklist row, required entry) in the decision's order; checklist
-    rows the decision does not mention follow."""
+def _remedies(view: DecisionView) -> list[Any]:
+    """The ways out of a prohibition, or why there is none."""
+    if not view.prohibited:
+        return []
+    story: list[Any] = [_p("利用できるようにする変更（変更の少ないものから）", H2)]
+    if view.remedy_note:
+        return [*story, _p(view.remedy_note, BODY)]
+    rows: list[list[Any]] = [
+        [_p(h, CELL_HEAD_CENTER) for h in ("No.", "変更", "変更後の判定", "根拠")]
+    ]
+    for n, remedy in enumerate(view.remedies, start=1):
+        changes = [_p(f"{c.field_label}: {c.before} → {c.after}", CELL) for c in remedy.changes]
+        rows.append(
+            [
+                _p(n, CELL_CENTER),
+                changes,
+                _p(remedy.verdict_label, VERDICT_CELLS.get(remedy.verdict, CELL_CENTER)),
+                _p(remedy.clause),
+            ]
+        )
+    table = _table(rows, [10, 120, 25, 25], repeatRows=1)
+    table.setStyle(_grid(1))
+    return [*story, table]
+
+
+def _measure_rows(
+    summary: ApplicationSummary, view: DecisionView, catalog: Catalog
+) -> list[tuple[str, ChecklistRow | None, MeasureView | None]]:
+    """(group, checklist row, measure) in the presenter's order; checklist rows the
+    decision does not mention follow, by group."""
     by_id = {row.item_id: row for row in summary.checklist}
-    out: list[tuple[str, ChecklistRow | None, Any]] = []
-    seen = set()
-    for entry in summary.decision.get("required", ()):
-        item_id = entry["id"]
-        seen.add(item_id)
-        out.append((item_id.split("-", 1)[0], by_id.get(item_id), entry))
-    for row in summary.checklist:
-        if row.item_id not in seen:
-            out.append((row.item_id.split("-", 1)[0], row, None))
+    out: list[tuple[str, ChecklistRow | None, MeasureView | None]] = []
+    for group in view.groups:
+        out += [(group.group, by_id.get(m.id), m) for m in group.measures]
+    seen = {m.id for group in view.groups for m in group.measures}
+    out += [
+        (group_of(row.item_id, catalog), row, None)
+        for row in summary.checklist
+        if row.item_id not in seen
+    ]
     return out
 
 
-def _measures(summary: ApplicationSummary) -> Table | Paragraph:
-    measures = _measure_rows(summary)
+def _measure_cell(
+    row: ChecklistRow | None, measure: MeasureView | None, catalog: Catalog
+) -> list[Paragraph]:
+    """Title, the item's full text (a title can hide a condition: S2-14's
+    「(複数台でネットワークを組む際は)」), who carries it out, and the row's note."""
+    item_id = row.item_id if row else measure.id if measure else ""
+    item = catalog.item(item_id) if catalog.has_item(item_id) else None
+    title = row.title if row else measure.title if measure else ""
+    cell = [_p(title, CELL_HEAD)]
+    if item is not None:
+        cell.append(_p(item.text, SMALL))
+        cell.append(_p(f"実施者: {label(PARTY_LABELS, item.party)}", SMALL))
+    if row and row.note:
+        cell.append(_p(row.note, SMALL))
+    return cell
+
+
+def _measures(summary: ApplicationSummary, view: DecisionView, catalog: Catalog) -> Any:
+    measures = _measure_rows(summary, view, catalog)
     if not measures:
-        return _p("必要な対策はありません。", BODY)
+        return _p(view.measures_note or "必要な対策はありません。", BODY)
     head = ["ID", "条項", "対策", "状況", "担当", "期限", "証跡"]
     rows: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
     extra: list[tuple[Any, ...]] = []
@@ -298,12 +349,9 @@ def _measures(summary: ApplicationSummary) -> Table | Paragraph:
             rows.append([_p(label(GROUP_LABELS, code), CELL_HEAD), "", "", "", "", "", ""])
             n = len(rows) - 1
             extra += [("SPAN", (0, n), (-1, n)), ("BACKGROUND", (0, n), (-1, n), _GROUP)]
-        item_id = row.item_id if row else entry["id"]
-        title = row.title if row else entry.get("title", "")
-        clause = row.clause if row else entry.get("clause", "")
-        measure = [_p(title)]
-        if row and row.note:
-            measure.append(_p(row.note, SMALL))
+        item_id = row.item_id if row else entry.id if entry else ""
+        clause = row.clause if row else entry.clause if entry else ""
+        measure = _measure_cell(row, entry, catalog)
         evidence = "\n".join(f"・{name}" for name in row.evidence) if row and row.evidence else "―"
         rows.append(
             [
@@ -316,7 +364,7 @@ def _measures(summary: ApplicationSummary) -> Table | Paragraph:
                 _p(evidence),
             ]
         )
-    table = _table(rows, [15, 20, 55, 15, 20, 19, 36], repeatRows=1)
+    table = _table(rows, [15, 20, 67, 15, 18, 17, 28], repeatRows=1)
     table.setStyle(_grid(1, extra))
     return table
 
@@ -340,9 +388,11 @@ def _approvals(summary: ApplicationSummary) -> Table | Paragraph:
     return table
 
 
-def application_report_pdf(summary: ApplicationSummary) -> bytes:
+def application_report_pdf(summary: ApplicationSummary, catalog: Catalog | None = None) -> bytes:
     """The judgement report for one application, as PDF bytes."""
     _register_fonts()
+    catalog = catalog or default_catalog()
+    view = present(summary.decision, catalog)
     generated = summary.generated_at or datetime.now()
     version = summary.version
     out = io.BytesIO()
@@ -372,13 +422,14 @@ def application_report_pdf(summary: ApplicationSummary) -> bytes:
         ),
         _p("2. 申請内容（判定に用いた事実）", H2),
         _key_values(fact_rows(summary.facts), label_width=75),
-        KeepTogether([_p("3. 判定結果", H2), _verdict_box(summary.decision)]),
+        KeepTogether([_p("3. 判定結果", H2), _verdict_box(view)]),
         Spacer(1, 3 * mm),
         _p("判定理由", CELL_HEAD),
         Spacer(1, 1 * mm),
-        _findings(summary.decision),
+        _findings(view),
+        *_remedies(view),
         _p("4. 必要な対策と対応状況", H2),
-        _measures(summary),
+        _measures(summary, view, catalog),
         _p("5. 承認の記録", H2),
         _approvals(summary),
     ]

@@ -4,6 +4,7 @@ numbers, and a first page that renders (kept under var/ for a person to look at)
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
@@ -80,13 +81,22 @@ def test_the_report_shows_facts_status_evidence_approvals_and_version(report, po
         assert role in squeezed  # 押印欄
 
 
+def _footer(poppler, path: Path, page: int) -> str:
+    """The text of the bottom 15 mm of one A4 page (where the footer is drawn)."""
+    crop = ["-x", "0", "-y", "800", "-W", "595", "-H", "42"]
+    pages = ["-f", str(page), "-l", str(page)]
+    command = [poppler.pdftotext, "-enc", "UTF-8", *pages, *crop, str(path), "-"]
+    return _squeeze(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
+
+
 def test_every_page_is_numbered_n_of_total(report, poppler):
-    _, path = report
+    summary, path = report
     pages = int(poppler.info(path)["Pages"])
     assert pages >= 2
-    squeezed = _squeeze(poppler.text(path))
     for n in range(1, pages + 1):
-        assert f"{n}/{pages}判断基準" in squeezed  # the footer: 「1 / 5」, then the criteria
+        footer = _footer(poppler, path, n)
+        assert f"{n}/{pages}" in footer  # 「1 / 5」
+        assert summary.version in footer and summary.number in footer
 
 
 def test_page_one_renders(report, poppler, output_dir):
@@ -105,6 +115,24 @@ def test_a_prohibited_application_reports_its_verdict(make_summary, poppler, tmp
     verdict_box = squeezed[squeezed.index("3.判定結果") : squeezed.index("判定理由")]
     assert "禁止" in verdict_box and "承認が必要" not in verdict_box
     assert "LGWAN回線又はガバメントクラウド専用線を使用してください" in squeezed
+    # Issue #9: the way out, with what changes and the verdict it leads to; no measures.
+    remedies = squeezed[squeezed.index("利用できるようにする変更") : squeezed.index("4.必要な対策")]
+    assert "接続方法:ローカルブレイクアウト方式→LGWAN-ASP利用方式" in remedies
+    assert "利用可" in remedies and "別紙1①" in remedies
+    measures = squeezed[squeezed.index("4.必要な対策") : squeezed.index("5.承認の記録")]
+    assert "禁止のため、対策は求めません。" in measures
+    assert "S1-12" not in measures
+
+
+def test_measures_show_their_full_text_and_who_carries_them_out(report, poppler, catalog):
+    """Issue #9: a title can hide a condition (S2-14's 「(複数台でネットワークを組む際は)」),
+    so the report prints each measure's text, and who carries it out."""
+    summary, path = report
+    squeezed = _squeeze(poppler.text(path))
+    for entry in summary.decision["required"]:
+        assert _squeeze(catalog.item(entry["id"]).text) in squeezed, entry["id"]
+    assert "(複数台でネットワークを組む際は)" in squeezed
+    assert "実施者:本市" in squeezed and "実施者:事業者" in squeezed
 
 
 def test_a_report_without_checklist_or_approvals_lists_the_decisions_items(
