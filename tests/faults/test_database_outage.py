@@ -26,7 +26,7 @@ User.objects.filter(pk=user.pk).update(must_change_password=False)
 session = SessionStore()
 session.update({
     SESSION_KEY: str(user.pk), HASH_SESSION_KEY: user.get_session_auth_hash(),
-    BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+    BACKEND_SESSION_KEY: "cloudjudge.web.accounts.backends.LocalBackend",
     LOGIN_AT: time.time(), LAST_SEEN: time.time(),
 })
 session.create()

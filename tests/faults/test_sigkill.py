@@ -57,7 +57,7 @@ device = TOTPDevice.objects.create(user=user, name="fault test", confirmed=True)
 session = SessionStore()
 session.update({
     SESSION_KEY: str(user.pk), HASH_SESSION_KEY: user.get_session_auth_hash(),
-    BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+    BACKEND_SESSION_KEY: "cloudjudge.web.accounts.backends.LocalBackend",
     DEVICE_ID_SESSION_KEY: device.persistent_id, LOGIN_AT: time.time(), LAST_SEEN: time.time(),
 })
 session.create()
