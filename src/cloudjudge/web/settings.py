@@ -47,6 +47,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.presentation.dates import DATE_STYLES
 from cloudjudge.web.accounts import directory_settings
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -172,6 +173,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cloudjudge.web.navigation.navigation",
             ],
+            "builtins": ["cloudjudge.web.templatetags.city_dates"],
         },
     },
 ]
@@ -316,6 +318,11 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 CLOUDJUDGE_REVIEW_INTERVAL_DAYS = env_int("CLOUDJUDGE_REVIEW_INTERVAL_DAYS", 365)
 #: The dashboard and reminders look this many days ahead for reviews due.
 CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS = 30
+#: Dates people read: 和暦 (令和8年12月3日), seireki (2026年12月3日) or iso.
+CLOUDJUDGE_DATE_STYLE = os.environ.get("CLOUDJUDGE_DATE_STYLE", "wareki")
+if CLOUDJUDGE_DATE_STYLE not in DATE_STYLES:
+    raise ImproperlyConfigured(f"CLOUDJUDGE_DATE_STYLE must be one of {', '.join(DATE_STYLES)}")
+
 #: The site's address as users reach it: links in the reminder e-mails start with it.
 CLOUDJUDGE_BASE_URL = os.environ.get("CLOUDJUDGE_BASE_URL", "http://127.0.0.1:8000")
 #: audit_prune refuses to remove audit entries younger than this (別紙1 ① No.6: a year).
