@@ -203,6 +203,13 @@ class Application(models.Model):
     download_to_internet_terminal = models.BooleanField(
         _("data is downloaded to internet terminals"), default=False
     )
+    download_by_contractor = models.BooleanField(
+        _("a designated manager or contractor downloads the data"),
+        default=False,
+        help_text=_(
+            "Only with downloads to internet terminals (Annex 1 ① No.11, the なお書)."
+        ),
+    )
 
     # exceptions (request.exceptions)
     internet_only_function = models.BooleanField(
