@@ -8,6 +8,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cloudjudge.catalog import default_catalog
 from cloudjudge.engine import RequestError, parse_request
@@ -21,10 +22,10 @@ register = template.Library()
 # The English words of the codes; in Japanese each is the word of
 # ``cloudjudge.labels`` (the .po says so, and tests/web/test_choices.py checks it).
 EFFECTS = {
-    "prohibit": _("Prohibited"),
-    "approve": _("Approval needed"),
-    "require": _("Measures required"),
-    "info": _("Note"),
+    "prohibit": pgettext_lazy("finding effect", "Prohibited"),
+    "approve": pgettext_lazy("finding effect", "Approval required"),
+    "require": pgettext_lazy("finding effect", "Measures required"),
+    "info": pgettext_lazy("finding effect", "Note"),
 }
 APPROVERS = {"ciso": _("CISO")}
 GROUPS = {
@@ -37,7 +38,11 @@ GROUPS = {
     "S1": _("Annex 1 ①: common measures"),
     "S2": _("Annex 1 ②: internet PC method"),
 }
-PARTIES = {"provider": _("Provider"), "city": _("City"), "both": _("Provider and city")}
+PARTIES = {
+    "provider": pgettext_lazy("party", "Provider"),
+    "city": pgettext_lazy("party", "City"),
+    "both": pgettext_lazy("party", "Provider and city"),
+}
 
 
 @register.filter
