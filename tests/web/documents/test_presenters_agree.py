@@ -46,9 +46,7 @@ def every_presentation(client, application, poppler, tmp_path) -> dict[str, str]
     judgement = application.latest_judgement
     catalog = default_catalog()
     terminal = format_decision(parse_request(judgement.request), judgement.decision, catalog)
-    web = page_text(
-        client.get(reverse("register:judgement", args=[application.pk, judgement.pk]))
-    )
+    web = page_text(client.get(reverse("register:judgement", args=[application.pk, judgement.pk])))
     response = client.get(reverse("documents:report_pdf", args=[application.pk]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
     path = tmp_path / "report.pdf"

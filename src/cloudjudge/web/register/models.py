@@ -207,9 +207,7 @@ class Application(models.Model):
     download_by_contractor = models.BooleanField(
         _("a designated manager or contractor downloads the data"),
         default=False,
-        help_text=_(
-            "Only with downloads to internet terminals (Annex 1 ① No.11, the なお書)."
-        ),
+        help_text=_("Only with downloads to internet terminals (Annex 1 ① No.11, the なお書)."),
     )
 
     # exceptions (request.exceptions)
