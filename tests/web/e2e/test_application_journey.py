@@ -89,11 +89,11 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     page.get_by_label("提供事業者").fill("株式会社サンプルクラウド")
     page.get_by_label("ISMAP クラウドサービスリスト").check()
     page.get_by_label("利用目的").fill("委託先の設計事業者との図面ファイルの共有。")
-    page.get_by_label("3B（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3B（重要情報資産）", exact=True).check()
 
     # Local breakout, files brought in: permitted with the measures of 表1 C.
     page.get_by_label("ローカルブレイクアウト方式", exact=True).check()
-    page.get_by_label("C：外部とファイル送受信を行い庁内に取り込む", exact=True).check()
+    page.get_by_label("利用方法 C: 外部とファイル送受信を行い内部に取り込む", exact=True).check()
     expect(verdict(page)).to_contain_text("判定: 利用可")
     expect(verdict(page)).to_contain_text("必要な対策")
     shot(page, "verdict-local-breakout")
@@ -111,8 +111,8 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     page.get_by_label("例外の根拠").fill(
         "委託先の設計事業者が LGWAN に接続できず、大容量の図面を共有する手段が他にないため。"
     )
-    expect(verdict(page)).to_contain_text("要承認（統括情報セキュリティ責任者）")
-    expect(verdict(page)).to_contain_text("統括情報セキュリティ責任者の承認が必要です")
+    expect(verdict(page)).to_contain_text("判定: 承認が必要")
+    expect(verdict(page)).to_contain_text("統括情報セキュリティ責任者の承認が必要")
     shot(page, "verdict-exception-needs-ciso")
 
     page.get_by_role("button", name="保存して申請").click()
