@@ -6,9 +6,8 @@ from typing import Any
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cloudjudge.catalog import default_catalog
 from cloudjudge.engine import RequestError, parse_request
