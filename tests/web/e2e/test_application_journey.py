@@ -104,6 +104,10 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     # A prohibited decision gives its prohibitions only (issue #9 ruling 4).
     expect(verdict(page).locator(".findings")).to_contain_text("原則禁止")
     expect(verdict(page).locator(".findings")).to_contain_text("3.1(1)(ウ)②")
+    # …and, live, the ways out of it (remedies), with no measures listed.
+    expect(verdict(page).locator("section.remedies")).to_contain_text("利用できるようにする変更")
+    expect(verdict(page).locator("ol.remedies > li").first).to_contain_text("→")
+    expect(verdict(page)).to_contain_text("禁止のため、対策は求めません。")
     shot(page, "verdict-internet-pc-prohibited")
 
     # The ground for the exception: allowed only with the CISO's approval.

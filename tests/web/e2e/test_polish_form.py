@@ -82,14 +82,14 @@ def test_a_failed_preview_is_reported_in_the_panel(form: Page):
     expect(page.locator("#verdict")).to_contain_text("判定:")
 
     page.route(PREVIEW, lambda route: route.fulfill(status=500, body="Server Error"))
-    page.get_by_label("2", exact=True).check()
+    page.get_by_label("自治体機密性 2", exact=True).check()
     alert = page.locator("#verdict [role=alert]")
     expect(alert).to_have_text(ERROR)
     expect(page.locator("#verdict")).not_to_contain_text("判定:")  # nothing stale left
     page.unroute(PREVIEW)
 
     page.route(PREVIEW, lambda route: route.abort())  # no answer at all
-    page.get_by_label("3C（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3C（重要情報資産）", exact=True).check()
     expect(alert).to_have_text(ERROR)
     page.unroute(PREVIEW)
 
