@@ -18,7 +18,7 @@ VERDICT_LABELS: dict[str, str] = {
 
 EFFECT_LABELS: dict[str, str] = {
     "prohibit": "禁止",
-    "approve": "要承認",
+    "approve": "承認が必要",
     "require": "要対策",
     "info": "参考",
 }

@@ -17,6 +17,7 @@ def test_an_application_is_numbered_judged_and_given_a_checklist(make_applicatio
         "method": "local_breakout",
         "internet_virtual_pc": False,
         "download_to_internet_terminal": False,
+        "download_by_contractor": False,
         "breakout_usage": "file_import",
     }
     assert judgement.decision["criteria_version"] == judgement.criteria_version

@@ -16,6 +16,7 @@ from cloudjudge.presentation.decision import (
     MeasureView,
     ReasonView,
     RemedyView,
+    approval_text,
     present,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "MeasureView",
     "ReasonView",
     "RemedyView",
+    "approval_text",
     "present",
 ]

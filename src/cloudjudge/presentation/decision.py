@@ -230,6 +230,14 @@ def _remedy(remedy: Mapping[str, Any]) -> RemedyView:
     )
 
 
+def approval_text(approvals: Sequence[str], verdict: str) -> str:
+    """「統括情報セキュリティ責任者の承認が必要」 for the approvers, else 「不要」
+    (「なし」 for a prohibited decision): the one way an approval is said."""
+    if approvals:
+        return "、".join(f"{label(APPROVER_LABELS, a)}の承認が必要" for a in approvals)
+    return "なし" if verdict == "prohibited" else "不要"
+
+
 def present(decision: Mapping[str, Any], catalog: Catalog) -> DecisionView:
     """The decision as it is shown everywhere (see the module)."""
     verdict = str(decision.get("verdict", ""))
@@ -238,10 +246,6 @@ def present(decision: Mapping[str, Any], catalog: Catalog) -> DecisionView:
     grounds = tuple(dict.fromkeys(f.clause for f in findings if f.effect == decisive))
     approvals = tuple(str(a) for a in decision.get("approvals", ()))
     approval_labels = tuple(label(APPROVER_LABELS, a) for a in approvals)
-    if approval_labels:
-        approval_text = "、".join(f"{a}の承認が必要" for a in approval_labels)
-    else:
-        approval_text = "なし" if verdict == "prohibited" else "不要"
     required = decision.get("required", ())
     remedies = tuple(_remedy(r) for r in decision.get("remedies", ()) or ())
     prohibited = verdict == "prohibited"
@@ -253,7 +257,7 @@ def present(decision: Mapping[str, Any], catalog: Catalog) -> DecisionView:
         grounds=grounds,
         approvals=approvals,
         approval_labels=approval_labels,
-        approval_text=approval_text,
+        approval_text=approval_text(approvals, verdict),
         pia_required=pia,
         pia_text="対象外（禁止のため）"
         if prohibited

@@ -89,11 +89,11 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     page.get_by_label("提供事業者").fill("株式会社サンプルクラウド")
     page.get_by_label("ISMAP クラウドサービスリスト").check()
     page.get_by_label("利用目的").fill("委託先の設計事業者との図面ファイルの共有。")
-    page.get_by_label("3B（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3B（重要情報資産）", exact=True).check()
 
     # Local breakout, files brought in: permitted with the measures of 表1 C.
     page.get_by_label("ローカルブレイクアウト方式", exact=True).check()
-    page.get_by_label("C：外部とファイル送受信を行い庁内に取り込む", exact=True).check()
+    page.get_by_label("利用方法 C: 外部とファイル送受信を行い内部に取り込む", exact=True).check()
     expect(verdict(page)).to_contain_text("判定: 利用可")
     expect(verdict(page)).to_contain_text("必要な対策")
     shot(page, "verdict-local-breakout")
@@ -104,6 +104,10 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     # A prohibited decision gives its prohibitions only (issue #9 ruling 4).
     expect(verdict(page).locator(".findings")).to_contain_text("原則禁止")
     expect(verdict(page).locator(".findings")).to_contain_text("3.1(1)(ウ)②")
+    # …and, live, the ways out of it (remedies), with no measures listed.
+    expect(verdict(page).locator("section.remedies")).to_contain_text("利用できるようにする変更")
+    expect(verdict(page).locator("ol.remedies > li").first).to_contain_text("→")
+    expect(verdict(page)).to_contain_text("禁止のため、対策は求めません。")
     shot(page, "verdict-internet-pc-prohibited")
 
     # The ground for the exception: allowed only with the CISO's approval.
@@ -111,8 +115,8 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     page.get_by_label("例外の根拠").fill(
         "委託先の設計事業者が LGWAN に接続できず、大容量の図面を共有する手段が他にないため。"
     )
-    expect(verdict(page)).to_contain_text("要承認（統括情報セキュリティ責任者）")
-    expect(verdict(page)).to_contain_text("統括情報セキュリティ責任者の承認が必要です")
+    expect(verdict(page)).to_contain_text("判定: 承認が必要")
+    expect(verdict(page)).to_contain_text("統括情報セキュリティ責任者の承認が必要")
     shot(page, "verdict-exception-needs-ciso")
 
     page.get_by_role("button", name="保存して申請").click()

@@ -41,7 +41,7 @@ def form(page: Page, applicant, log_in) -> Page:
 
 
 def usage(page: Page):
-    return page.get_by_label("C：外部とファイル送受信を行い庁内に取り込む", exact=True)
+    return page.get_by_label("利用方法 C: 外部とファイル送受信を行い内部に取り込む", exact=True)
 
 
 def test_the_breakout_usage_is_only_offered_with_local_breakout(form: Page):
@@ -50,7 +50,7 @@ def test_the_breakout_usage_is_only_offered_with_local_breakout(form: Page):
     page.get_by_label("サービス名").fill("クラウド型ファイル共有サービス")
     page.get_by_label("ISMAP クラウドサービスリスト").check()
     page.get_by_label("利用目的").fill("図面ファイルの共有。")
-    page.get_by_label("3B（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3B（重要情報資産）", exact=True).check()
     page.get_by_label("ローカルブレイクアウト方式", exact=True).check()
     expect(usage(page)).to_be_visible()
     usage(page).check()
@@ -76,24 +76,24 @@ def test_a_failed_preview_is_reported_in_the_panel(form: Page):
     page = form
     page.get_by_label("サービス名").fill("クラウド型ファイル共有サービス")
     page.get_by_label("利用目的").fill("図面ファイルの共有。")
-    page.get_by_label("3B（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3B（重要情報資産）", exact=True).check()
     page.get_by_label("ローカルブレイクアウト方式", exact=True).check()
     usage(page).check()
     expect(page.locator("#verdict")).to_contain_text("判定:")
 
     page.route(PREVIEW, lambda route: route.fulfill(status=500, body="Server Error"))
-    page.get_by_label("2", exact=True).check()
+    page.get_by_label("自治体機密性 2", exact=True).check()
     alert = page.locator("#verdict [role=alert]")
     expect(alert).to_have_text(ERROR)
     expect(page.locator("#verdict")).not_to_contain_text("判定:")  # nothing stale left
     page.unroute(PREVIEW)
 
     page.route(PREVIEW, lambda route: route.abort())  # no answer at all
-    page.get_by_label("3C（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3C（重要情報資産）", exact=True).check()
     expect(alert).to_have_text(ERROR)
     page.unroute(PREVIEW)
 
-    page.get_by_label("3B（重要情報資産）", exact=True).check()
+    page.get_by_label("自治体機密性 3B（重要情報資産）", exact=True).check()
     expect(page.locator("#verdict")).to_contain_text("判定:")
     expect(alert).to_have_count(0)
 

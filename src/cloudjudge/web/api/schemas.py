@@ -191,6 +191,7 @@ class ApplicationOut(Schema):
     internet_virtual_pc: bool
     network: Network | Literal[""]
     download_to_internet_terminal: bool
+    download_by_contractor: bool
     internet_only_function: bool
     limited_external_sharing: bool
     council_approved_legacy: bool
@@ -255,6 +256,9 @@ class _Facts(_In):
     internet_virtual_pc: bool = False
     network: Network | None = Field(None, description="empty: the line the method implies")
     download_to_internet_terminal: bool = False
+    download_by_contractor: bool = Field(
+        False, description="a contractor downloads the data (別紙1① No.11 なお書); needs the above"
+    )
     internet_only_function: bool = False
     limited_external_sharing: bool = False
     council_approved_legacy: bool = False
@@ -284,6 +288,7 @@ class ApplicationPatch(_In):
     internet_virtual_pc: bool | None = None
     network: Network | None = None
     download_to_internet_terminal: bool | None = None
+    download_by_contractor: bool | None = None
     internet_only_function: bool | None = None
     limited_external_sharing: bool | None = None
     council_approved_legacy: bool | None = None

@@ -32,14 +32,7 @@ from openpyxl.utils import get_column_letter
 
 from cloudjudge import labels
 from cloudjudge.documents import cells
-from cloudjudge.web.register.models import (
-    Application,
-    BreakoutUsage,
-    ChecklistItem,
-    Method,
-    Status,
-    Verdict,
-)
+from cloudjudge.web.register.models import Application, ChecklistItem, Status
 
 Value = str | int | datetime.date | datetime.datetime | None
 
@@ -118,8 +111,7 @@ def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
 
     Each application needs ``service``, ``department`` and ``applicant`` loaded
     and ``.progress`` set (``checklist.attach_progress``)."""
-    status, verdict = _japanese(Status), _japanese(Verdict)
-    method, usage = _japanese(Method), _japanese(BreakoutUsage)
+    status = _japanese(Status)
     for app in applications:
         progress = getattr(app, "progress", None)
         yield [
@@ -130,9 +122,9 @@ def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
             app.applicant.display_name,
             app.purpose,
             labels.label(labels.CONFIDENTIALITY_SHORT_LABELS, app.confidentiality),
-            method.get(app.method, app.method),
-            usage.get(app.breakout_usage, app.breakout_usage),
-            verdict.get(app.verdict, "未判定"),
+            labels.label(labels.METHOD_LABELS, app.method),
+            labels.label(labels.USAGE_LABELS, app.breakout_usage),
+            labels.label(labels.VERDICT_LABELS, app.verdict) or "未判定",
             status.get(app.status, app.status),
             labels.YES if app.needs_ciso_approval else labels.NO,
             progress.resolved if progress else None,

@@ -28,6 +28,7 @@ FACT_FIELDS = (
     "internet_virtual_pc",
     "network",
     "download_to_internet_terminal",
+    "download_by_contractor",
     "internet_only_function",
     "limited_external_sharing",
     "council_approved_legacy",

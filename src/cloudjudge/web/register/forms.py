@@ -143,6 +143,7 @@ ENGINE_FIELD = {
     "connection.method": ("application", "method"),
     "connection.breakout_usage": ("application", "breakout_usage"),
     "connection.network": ("application", "network"),
+    "connection.download_by_contractor": ("application", "download_by_contractor"),
 }
 
 

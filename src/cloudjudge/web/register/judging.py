@@ -51,6 +51,7 @@ def request_for(
         "method": application.method,
         "internet_virtual_pc": application.internet_virtual_pc,
         "download_to_internet_terminal": application.download_to_internet_terminal,
+        "download_by_contractor": application.download_by_contractor,
     }
     if application.breakout_usage:
         connection["breakout_usage"] = application.breakout_usage

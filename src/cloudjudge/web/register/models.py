@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cloudjudge.web.accounts.models import Department
 from cloudjudge.web.files.stored import StoredFile
@@ -31,7 +32,7 @@ class Confidentiality(models.TextChoices):
 class Method(models.TextChoices):
     LOCAL_BREAKOUT = "local_breakout", _("Local breakout")
     INTERNET_PC = "internet_pc", _("Internet PC")
-    LGWAN_ASP = "lgwan_asp", _("LGWAN-ASP")
+    LGWAN_ASP = "lgwan_asp", pgettext_lazy("connection method", "LGWAN-ASP")
     GOVERNMENT_CLOUD = "government_cloud", _("Government cloud")
 
 
@@ -202,6 +203,11 @@ class Application(models.Model):
     )
     download_to_internet_terminal = models.BooleanField(
         _("data is downloaded to internet terminals"), default=False
+    )
+    download_by_contractor = models.BooleanField(
+        _("a designated manager or contractor downloads the data"),
+        default=False,
+        help_text=_("Only with downloads to internet terminals (Annex 1 ① No.11, the なお書)."),
     )
 
     # exceptions (request.exceptions)

@@ -36,6 +36,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cloudjudge.presentation import approval_text
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.register import checklist, overview, permissions, workflow
 from cloudjudge.web.register.models import (
@@ -161,6 +162,8 @@ def message(digest: Digest, today: datetime.date) -> EmailMultiAlternatives:
         "base_url": settings.CLOUDJUDGE_BASE_URL.rstrip("/"),
         "lookahead_days": settings.CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS,
         "APPROVED": Status.APPROVED,
+        # The presenter's words: 「統括情報セキュリティ責任者の承認が必要」.
+        "CISO_APPROVAL": approval_text(("ciso",), "approval_required"),
     }
     with translation.override("ja"):
         subject = render_to_string("register/email/digest_subject.txt", context)

@@ -131,7 +131,12 @@ def catalog(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "register/catalog.html",
-        {"catalog": cat, "groups": list(groups.items()), "clauses": cat.clauses},
+        {
+            "catalog": cat,
+            "groups": list(groups.items()),
+            "clauses": cat.clauses,
+            "rules": cat.rules,
+        },
     )
 
 
@@ -202,7 +207,9 @@ def application_preview(request: AuthenticatedRequest) -> HttpResponse:
     if not permissions.can_create_application(request.user):
         raise PermissionDenied
     decision, missing = ApplicationEditor(request.POST).preview()
-    return render(request, "register/_verdict.html", {"decision": decision, "missing": missing})
+    return render(
+        request, "register/_verdict.html", {"decision": decision, "missing": missing, "live": True}
+    )
 
 
 # --------------------------------------------------------------------------- application detail

@@ -6,21 +6,25 @@ from typing import Any
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.catalog import default_catalog
 from cloudjudge.engine import RequestError, parse_request
 from cloudjudge.labels import FACT_LABELS
+from cloudjudge.presentation import DecisionView, FindingView, present
 from cloudjudge.web.register.forms import CERTIFICATION_CHOICES, LISTING_CHOICES
 from cloudjudge.web.register.models import Application, ItemStatus, Service, Status, Verdict
 
 register = template.Library()
 
+# The English words of the codes; in Japanese each is the word of
+# ``cloudjudge.labels`` (the .po says so, and tests/web/test_choices.py checks it).
 EFFECTS = {
-    "prohibit": _("Prohibited"),
-    "approve": _("Approval needed"),
-    "require": _("Measures required"),
-    "info": _("Note"),
+    "prohibit": pgettext_lazy("finding effect", "Prohibited"),
+    "approve": pgettext_lazy("finding effect", "Approval required"),
+    "require": pgettext_lazy("finding effect", "Measures required"),
+    "info": pgettext_lazy("finding effect", "Note"),
 }
 APPROVERS = {"ciso": _("CISO")}
 GROUPS = {
@@ -32,6 +36,11 @@ GROUPS = {
     "PROC": _("Procurement and contract (3.3)"),
     "S1": _("Annex 1 ①: common measures"),
     "S2": _("Annex 1 ②: internet PC method"),
+}
+PARTIES = {
+    "provider": pgettext_lazy("party", "Provider"),
+    "city": pgettext_lazy("party", "City"),
+    "both": pgettext_lazy("party", "Provider and city"),
 }
 
 
@@ -63,6 +72,42 @@ def approver_label(code):
 @register.filter
 def group_label(code):
     return GROUPS.get(code, code)
+
+
+@register.filter
+def party_label(code):
+    """Who carries out a measure (``party`` in the catalog): 事業者, 本市 or both."""
+    return PARTIES.get(code, code)
+
+
+@register.filter
+def presented(decision) -> DecisionView | None:
+    """A stored or live decision as every screen shows it (``cloudjudge.presentation``):
+    findings by weight, required measures grouped by source, remedies."""
+    if not isinstance(decision, Mapping):
+        return None
+    return present(decision, default_catalog())
+
+
+@register.simple_tag
+def rule_known(rule_id: str) -> bool:
+    """Whether the catalog page lists the rule (its anchor is ``rule-<id>``)."""
+    return any(rule.id == rule_id for rule in default_catalog().rules)
+
+
+#: Findings shown next to a form field as well as in the verdict panel:
+#: ruling 5, 特定個人情報 with confidentiality 2 or 1 (the applicant confirms the level).
+FIELD_FINDINGS: dict[str, tuple[str, ...]] = {
+    "my_number": ("R-2-MY-NUMBER-LEVEL",),
+}
+
+
+@register.filter
+def field_findings(view: DecisionView | None, field_name: str) -> list[FindingView]:
+    if view is None:
+        return []
+    wanted = FIELD_FINDINGS.get(field_name, ())
+    return [f for f in view.findings if f.rule in wanted]
 
 
 @register.filter
