@@ -71,7 +71,8 @@ class Decision(TypedDict):
     remedies: list[Remedy]
 
 
-def _items_required_by(rule: Rule, catalog: Catalog) -> tuple[Item, ...]:
+def items_required_by(rule: Rule, catalog: Catalog) -> tuple[Item, ...]:
+    """The catalog's items a rule requires when it fires, in catalog order."""
     req = rule.require
     if req is None:
         return ()
@@ -147,7 +148,7 @@ class Judge:
                 "message": rule.message,
             }
             required = []
-            for item in _items_required_by(rule, catalog):
+            for item in items_required_by(rule, catalog):
                 entry: RequiredItem = {
                     "id": item.id,
                     "clause": item.clause,
