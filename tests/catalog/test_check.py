@@ -153,7 +153,8 @@ def test_a_rule_no_example_fires_is_a_note_not_a_problem(tmp_path):
     report = check_catalog(_variant(tmp_path, untested))
     assert report.status == 0
     assert [str(f) for f in report.of("note")] == [
-        "rules (R-3A): このルールが適用される例がありません（examples の expect.fires に加えてください）"
+        "rules (R-3A): このルールが適用される例がありません"
+        "（examples の expect.fires に加えてください）"
     ]
 
 
@@ -170,6 +171,7 @@ def test_json_output_lists_the_findings_with_their_kind():
 def test_a_missing_file_exits_2():
     status, out, err = check(AUTHORING / "no-such.yaml")
     assert status == 2
+    assert out == ""
     assert "カタログを読めません" in err
 
 
