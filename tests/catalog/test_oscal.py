@@ -146,7 +146,9 @@ def test_a_control_whose_id_does_not_fit_names_the_control(exported):
     document["catalog"]["groups"][6]["controls"][0]["id"] = "ac-1"
     with pytest.raises(OscalError) as caught:
         _read(document)
-    assert "catalog.groups[6].controls[0] (ac-1).id" in str(caught.value)
+    assert "catalog.groups[6].controls[0] (ac-1).id: 形式が正しくありません（入力値: 'ac-1'" in str(
+        caught.value
+    )
 
 
 def test_a_control_of_an_unknown_group_names_the_control(exported):
