@@ -15,17 +15,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from pydantic import ValidationError
 
 from cloudjudge.catalog import Catalog, CatalogError, default_catalog
 from cloudjudge.catalog.schema import Effect, Item, Rule
+from cloudjudge.catalog.schema import Verdict as Verdict  # one definition, used by remedies
 from cloudjudge.engine.errors import request_error_from
 from cloudjudge.engine.request import Request, derive
 from cloudjudge.engine.tables import CompiledCondition, FiringTables, compile_conditions
-
-Verdict = Literal["prohibited", "approval_required", "permitted"]
 
 #: Findings come out by weight, then in catalog order.
 EFFECT_ORDER: tuple[Effect, ...] = ("prohibit", "approve", "require", "info")
