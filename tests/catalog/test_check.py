@@ -168,6 +168,38 @@ def test_json_output_lists_the_findings_with_their_kind():
     assert report["findings"][0]["entry"] == "items (RISK-A)"
 
 
+ALIAS_BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
+        for a, b in zip("abcdefghi", "bcdefghij", strict=True)
+    )
+    + "id: *j\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (ALIAS_BOMB, "YAML のエイリアス（*a）は使えません"),
+        ("id: " + "[" * 100 + "]" * 100, "入れ子が深すぎます（32 段まで）"),
+        ("id: " + "[" * 10_000 + "]" * 10_000, "YAML の構文誤り"),  # libyaml's own bound
+        ("id: x\n" + "#" * (8 * 1024 * 1024), "カタログが大きすぎます（8 MiB まで）"),
+        ("- just a list\n", "カタログの最上位はキーと値の組でなければなりません"),
+    ],
+    ids=["aliases", "deep", "very-deep", "oversized", "not-a-mapping"],
+)
+def test_a_hostile_catalog_file_is_refused_with_a_message(tmp_path, content, message):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(content, encoding="utf-8")
+    status, out, err = check(path)
+    assert status == 2
+    assert out == ""
+    assert f"{path}: 誤り: " in err
+    assert message in err
+    assert "Traceback" not in err
+
+
 def test_a_missing_file_exits_2():
     status, out, err = check(AUTHORING / "no-such.yaml")
     assert status == 2

@@ -64,9 +64,41 @@ def _entry_name(raw: Any, loc: tuple[Any, ...]) -> str:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: A catalog is a few hundred kilobytes; bounds so a hostile file is refused, not worked through.
+MAX_CATALOG_BYTES = 8 * 1024 * 1024
+MAX_CATALOG_DEPTH = 32
+
+
+def _check_shape(text: str) -> str | None:
+    """What makes the YAML unfit to build, from the parser's events alone: an
+    alias (``*name``, which can make a small file expand beyond any bound) or
+    nesting deeper than a catalog ever needs."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            where = f"{mark.line + 1} 行目: " if mark is not None else ""
+            return f"{where}YAML のエイリアス（*{event.anchor}）は使えません"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_CATALOG_DEPTH:
+                return f"入れ子が深すぎます（{MAX_CATALOG_DEPTH} 段まで）"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _parse(path: Path, content: bytes) -> CatalogFile:
+    if len(content) > MAX_CATALOG_BYTES:
+        raise CatalogError(
+            f"{path}: カタログが大きすぎます（{MAX_CATALOG_BYTES // 1024 // 1024} MiB まで）"
+        )
     try:
-        raw = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)
+        text = content.decode("utf-8")
+        problem = _check_shape(text)
+        if problem is not None:
+            raise CatalogError(f"{path}: {problem}")
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path}: カタログを読めません: UTF-8 ではありません") from exc
     except yaml.YAMLError as exc:

@@ -25,7 +25,13 @@ from typing import Any, Literal
 
 from cloudjudge.catalog import CatalogError
 from cloudjudge.catalog import cache as disk
-from cloudjudge.catalog.loader import catalog_of, compile_expression, expand, parse_checked
+from cloudjudge.catalog.loader import (
+    MAX_CATALOG_BYTES,
+    catalog_of,
+    compile_expression,
+    expand,
+    parse_checked,
+)
 from cloudjudge.catalog.scaffold import MARKER, marked_texts
 from cloudjudge.catalog.schema import CatalogFile, Example
 from cloudjudge.engine.errors import RequestError
@@ -102,7 +108,8 @@ def check_catalog(path: Path | str) -> Report:
     path = Path(path)
     report = Report(str(path))
     try:
-        content = path.read_bytes()
+        with path.open("rb") as stream:  # no more than the loader would accept
+            content = stream.read(MAX_CATALOG_BYTES + 1)
     except OSError as exc:
         report.add("error", "", f"カタログを読めません: {exc.strerror}")
         return report
