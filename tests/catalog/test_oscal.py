@@ -169,3 +169,14 @@ def test_the_cli_refuses_hostile_oscal_with_exit_2_and_writes_nothing(tmp_path: 
     assert f"{hostile}: 入れ子が深すぎます" in result.stderr.decode()
     assert result.stdout == b""
     assert not draft.exists()
+
+
+def test_a_repeated_control_id_is_refused_naming_the_control(exported):
+    document = json.loads(json.dumps(exported))
+    controls = document["catalog"]["groups"][6]["controls"]
+    controls[1]["id"] = controls[0]["id"]
+    with pytest.raises(OscalError) as caught:
+        _read(document)
+    assert f"catalog.groups[6].controls[1]: 項目 ID {controls[0]['id']} が重複しています" == str(
+        caught.value
+    )

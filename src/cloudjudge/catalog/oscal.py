@@ -236,6 +236,14 @@ def _walk_controls(
         yield from _walk_controls(_list(control.get("controls"), f"{at}.controls"), at, group)
 
 
+def _refuse_repeats(kind: str, keyed: list[tuple[str, str]]) -> None:
+    seen: set[str] = set()
+    for key, where in keyed:
+        if key in seen:
+            raise OscalError(f"{where}: {kind} {key} が重複しています")
+        seen.add(key)
+
+
 def read_oscal_catalog(stream: IO[bytes]) -> CatalogFile:
     """A draft catalog (no rules) from an OSCAL catalog document.
 
@@ -263,7 +271,14 @@ def read_oscal_catalog(stream: IO[bytes]) -> CatalogFile:
         if group is None:
             ref = (props.get("clause-ref") or [title])[0]
             refs[id(node)] = ref
-            clauses.append({"ref": ref, "title": title, "text": _prose(node, "overview", where)})
+            clauses.append(
+                {
+                    "ref": ref,
+                    "title": title,
+                    "text": _prose(node, "overview", where),
+                    "_where": where,
+                }
+            )
             continue
         items.append(
             {
@@ -278,13 +293,15 @@ def read_oscal_catalog(stream: IO[bytes]) -> CatalogFile:
                 "_where": where,
             }
         )
+    _refuse_repeats("項目 ID", [(i["id"], i["_where"]) for i in items])
+    _refuse_repeats("条項", [(c["ref"], c["_where"]) for c in clauses])
     draft = {
         "id": (meta_props.get("catalog-id") or [""])[0] or "imported-catalog",
         "title": _text(metadata, "title", "catalog.metadata"),
         "version": _text(metadata, "version", "catalog.metadata"),
         "publisher": publisher or "（発行者）",
         "source": (meta_props.get("source") or [""])[0] or "OSCAL catalog",
-        "clauses": clauses,
+        "clauses": [{k: v for k, v in c.items() if k != "_where"} for c in clauses],
         "items": [{k: v for k, v in i.items() if k != "_where"} for i in items],
         "rules": [],
     }
