@@ -5,6 +5,7 @@ and passes, and ``catalog new`` scaffolds a catalog that passes too."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,10 @@ import yaml
 
 from cloudjudge.catalog.loader import DEFAULT_CATALOG, load_catalog, read_catalog_file
 from cloudjudge.catalog.scaffold import MARKER
-from cloudjudge.engine.check import check_catalog
+from cloudjudge.engine import judge_for
+from cloudjudge.engine.check import _holds_somewhere, _possible, check_catalog
+from cloudjudge.engine.request import FACT_DOMAINS
+from cloudjudge.engine.tables import combinations
 from test_cli import run
 
 AUTHORING = Path(__file__).parents[1] / "fixtures" / "catalogs" / "authoring"
@@ -65,6 +69,11 @@ def test_a_file_that_cannot_be_loaded_exits_2_naming_the_entry_on_stderr(fixture
             "常に成り立つルール: rules (R-DOWNLOAD): どの申請でも条件が成り立ちます",
         ),
         (
+            "shadowed-rule.yaml",
+            "禁止に隠れるルール: rules (R-DOWNLOAD): "
+            "条件が成り立つ申請では必ず禁止のルールも成り立つ",
+        ),
+        (
             "unrequired-item.yaml",
             "どのルールも求めない項目: items (RISK-A): この項目を求めるルールがありません",
         ),
@@ -88,6 +97,42 @@ def test_the_unreachable_rule_also_leaves_its_item_unrequired():
     kinds = {(f.kind, f.entry) for f in report.findings}
     assert ("unreachable", "rules (R-DOWNLOAD)") in kinds
     assert ("unrequired", "items (S1-02)") in kinds
+
+
+def test_an_item_only_a_shadowed_rule_requires_is_unrequired():
+    """A prohibited decision requires nothing, so an item required only under a
+    prohibition is never required."""
+    report = check_catalog(AUTHORING / "shadowed-rule.yaml")
+    kinds = {(f.kind, f.entry) for f in report.findings}
+    assert ("shadowed", "rules (R-DOWNLOAD)") in kinds
+    assert ("unrequired", "items (S1-02)") in kinds
+    assert ("unreachable", "rules (R-DOWNLOAD)") not in kinds
+
+
+def test_the_search_for_a_request_agrees_with_trying_every_combination():
+    """``_holds_somewhere`` against brute force, for each Sakai rule with each
+    prohibition (where their facts are few enough to try them all)."""
+    judge = judge_for(load_catalog(DEFAULT_CATALOG))
+    rules = judge.catalog.rules
+    prohibitions = [n for n, r in enumerate(rules) if r.effect == "prohibit"]
+    compared = 0
+    for n, rule in enumerate(rules):
+        for p in prohibitions:
+            if rule.effect == "prohibit":
+                continue
+            first, second = judge.conditions[n], judge.conditions[p]
+            reads = sorted(set(first.reads) | set(second.reads))
+            if math.prod(len(FACT_DOMAINS[r]) for r in reads) > 20_000:
+                continue
+            brute = any(
+                _possible(reads, combination)
+                and first.holds(dict(zip(reads, combination, strict=True)))
+                and not second.holds(dict(zip(reads, combination, strict=True)))
+                for combination in combinations(reads)
+            )
+            assert _holds_somewhere([(first, True), (second, False)]) is brute, (rule.id, p)
+            compared += 1
+    assert compared > 100
 
 
 def test_a_failing_example_names_each_difference():

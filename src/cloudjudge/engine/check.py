@@ -8,8 +8,9 @@ Three stages, each only when the one before passed:
    used; each rule's error is reported, not only the first);
 2. **analysis** over the engine's tables (``engine.tables``), which hold CEL's
    answer for every combination of the facts each rule reads: a rule no request
-   can fire (unreachable), a rule every request fires (always true), an item no
-   reachable rule can require (``problems``);
+   can fire (unreachable), a rule every request fires (always true), a rule that
+   fires only where a prohibition does and so never shows (shadowed), an item no
+   rule requires in a decision that is not prohibited (``problems``);
 3. **examples** — the requests written in the catalog itself, each judged and
    compared with the decision it declares (``problems``), like OPA's policy tests.
 
@@ -36,17 +37,18 @@ from cloudjudge.catalog.scaffold import MARKER, marked_texts
 from cloudjudge.catalog.schema import CatalogFile, Example
 from cloudjudge.engine.errors import RequestError
 from cloudjudge.engine.judge import Judge, bits, items_required_by, parse_request
-from cloudjudge.engine.request import CONSISTENCY
+from cloudjudge.engine.request import CONSISTENCY, FACT_DOMAINS
 from cloudjudge.engine.tables import CompiledCondition, combinations, facts_read_by
 from cloudjudge.labels import APPROVER_LABELS, VERDICT_LABELS
 
-Kind = Literal["error", "unreachable", "always_true", "unrequired", "example", "note"]
+Kind = Literal["error", "unreachable", "always_true", "shadowed", "unrequired", "example", "note"]
 
 #: How each kind of finding is headed in the report.
 KIND_LABELS: dict[Kind, str] = {
     "error": "誤り",
     "unreachable": "到達しないルール",
     "always_true": "常に成り立つルール",
+    "shadowed": "禁止に隠れるルール",
     "unrequired": "どのルールも求めない項目",
     "example": "例の不一致",
     "note": "注意",
@@ -85,7 +87,7 @@ class Report:
         """0 clean (notes allowed), 1 problems found, 2 the file cannot be used."""
         if self.of("error"):
             return EXIT_UNUSABLE
-        if self.of("unreachable", "always_true", "unrequired", "example"):
+        if self.of("unreachable", "always_true", "shadowed", "unrequired", "example"):
             return EXIT_PROBLEMS
         return EXIT_CLEAN
 
@@ -129,7 +131,8 @@ def check_catalog(path: Path | str) -> Report:
         report.add("error", "", _without_path(str(exc), catalog.label))
         return report
     reachable = _check_reachability(doc, judge, report)
-    _check_requirable(doc, judge, reachable, report)
+    shown = _check_shadowed(doc, judge, reachable, report)
+    _check_requirable(doc, judge, shown, report)
     for example in doc.examples:
         _run_example(example, judge, report)
     _note_untested_rules(doc, report)
@@ -221,10 +224,95 @@ def _check_reachability(doc: CatalogFile, judge: Judge, report: Report) -> set[i
     return reachable
 
 
-def _check_requirable(doc: CatalogFile, judge: Judge, reachable: set[int], report: Report) -> None:
-    requirable = {
-        item.id for n in reachable for item in items_required_by(doc.rules[n], judge.catalog)
-    }
+#: How many partial combinations the search below may try for one rule before
+#: it gives up (and counts the rule as shown, so nothing is reported wrongly).
+SEARCH_BUDGET = 200_000
+
+
+def _holds_somewhere(
+    wanted: Sequence[tuple[CompiledCondition, bool]], budget: int = SEARCH_BUDGET
+) -> bool | None:
+    """Whether some request makes each condition hold (``True``) or not (``False``)
+    as wanted: a search over the facts they read, each condition checked as soon
+    as its facts are set. ``None`` when the budget ran out first."""
+    order: list[str] = []
+    for condition, _ in wanted:
+        order.extend(name for name in condition.reads if name not in order)
+    # Each condition is checked at the position of the last fact it reads.
+    due: dict[int, list[tuple[CompiledCondition, bool]]] = {}
+    for condition, value in wanted:
+        last = max((order.index(name) for name in condition.reads), default=-1)
+        due.setdefault(last, []).append((condition, value))
+    if any(c.holds({}) != v for c, v in due.get(-1, [])):
+        return False
+    assigned: dict[str, Any] = {}
+    tries = 0
+
+    def extend(position: int) -> bool | None:
+        nonlocal tries
+        if position == len(order):
+            return True
+        name = order[position]
+        gave_up = False
+        for value in FACT_DOMAINS[name]:
+            tries += 1
+            if tries > budget:
+                return None
+            assigned[name] = value
+            if not _possible(list(assigned), list(assigned.values())):
+                continue
+            if all(c.holds(assigned) == v for c, v in due.get(position, [])):
+                found = extend(position + 1)
+                if found is None:
+                    gave_up = True
+                    break
+                if found:
+                    return True
+        del assigned[name]
+        return None if gave_up else False
+
+    return extend(0)
+
+
+def _check_shadowed(
+    doc: CatalogFile, judge: Judge, reachable: set[int], report: Report
+) -> set[int]:
+    """The reachable rules some request fires without a prohibition; a rule that
+    fires only where a prohibition does never shows (a prohibited decision lists
+    its prohibitions alone, and requires nothing), and is reported."""
+    prohibitions = [
+        (judge.conditions[n], False) for n, r in enumerate(doc.rules) if r.effect == "prohibit"
+    ]
+    shown: set[int] = set()
+    for n in sorted(reachable):
+        rule, condition = doc.rules[n], judge.conditions[n]
+        if rule.effect == "prohibit":
+            shown.add(n)
+            continue
+        if not condition.tabulated or not all(c.tabulated for c, _ in prohibitions):
+            shown.add(n)
+            continue
+        found = _holds_somewhere([(condition, True), *prohibitions])
+        if found is False:
+            report.add(
+                "shadowed",
+                f"rules ({rule.id})",
+                "条件が成り立つ申請では必ず禁止のルールも成り立つため、このルールは判定に現れません"
+                "（禁止の判定は禁止の理由だけを示します。when を見直してください）",
+            )
+            continue
+        if found is None:
+            report.add(
+                "note",
+                f"rules ({rule.id})",
+                "組合せが多すぎるため、禁止との重なりを検査していません",
+            )
+        shown.add(n)
+    return shown
+
+
+def _check_requirable(doc: CatalogFile, judge: Judge, shown: set[int], report: Report) -> None:
+    requirable = {item.id for n in shown for item in items_required_by(doc.rules[n], judge.catalog)}
     for item in doc.items:
         if item.id not in requirable and item.group not in doc.informative_groups:
             report.add(
