@@ -196,7 +196,11 @@ def _add_catalog(commands: Any) -> None:
         "  cloudjudge catalog [PREFIX]        項目の一覧（catalog list と同じ）\n"
         "  cloudjudge catalog list [PREFIX]   項目の一覧。PREFIX は ID の先頭（例: S1, sel-f）\n"
         "  cloudjudge catalog show ID         項目 1 件を本文とともに（例: T1-02）\n"
-        "  cloudjudge catalog show CLAUSE     条項 1 件を本文とともに（例: '3.1(1)(イ)'）",
+        "  cloudjudge catalog show CLAUSE     条項 1 件を本文とともに（例: '3.1(1)(イ)'）\n"
+        "  cloudjudge catalog check FILE      カタログを検査し、ファイル内の例を実行する\n"
+        "  cloudjudge catalog new -o FILE     他の自治体のカタログのひな形を作る\n"
+        "  cloudjudge catalog export-oscal    カタログを OSCAL 1.1 の catalog（JSON）で出力する\n"
+        "  cloudjudge catalog import-oscal    OSCAL の catalog から新しい版の下書きを作る",
     )
     sub = p.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND", parser_class=_Parser)
     sub.required = True
@@ -208,6 +212,7 @@ def _add_catalog(commands: Any) -> None:
     show.add_argument("ref", metavar="ID|CLAUSE", help="項目 ID（T1-02）又は条項（3.1(1)(イ)）")
     show.add_argument("-f", "--format", choices=("text", "json"), default="text")
     show.set_defaults(run=_run_catalog_show)
+    _add_catalog_authoring(sub)
 
 
 def _add_serve(commands: Any) -> None:
@@ -271,7 +276,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         return namespace
     if index is not None and args[index] == "catalog":
         following = args[index + 1] if index + 1 < len(args) else None
-        if following not in ("list", "show", "-h", "--help"):
+        if following not in ("list", "show", *CATALOG_AUTHORING, "-h", "--help"):
             args.insert(index + 1, "list")
     return build_parser().parse_args(args)
 
@@ -603,6 +608,168 @@ def _run_catalog_show(args: argparse.Namespace) -> int:
         f"{hint}一覧は {PROG} catalog で表示できます。"
     )
     return EXIT_INVALID
+
+
+# --------------------------------------------------------------------------- catalog authoring
+
+#: ``catalog`` subcommands for catalog authors (issue 13), parsed by ``_add_catalog_authoring``.
+CATALOG_AUTHORING = ("check", "new", "export-oscal", "import-oscal")
+
+
+def _add_catalog_authoring(sub: Any) -> None:
+    check = _subparser(
+        sub,
+        "check",
+        "カタログを検査する（スキーマ・CEL・到達しないルール・求められない項目・例）",
+        "カタログファイルを検査する: スキーマ、各ルールの CEL、到達しないルールと常に成り立つ\n"
+        "ルール、どのルールも求めない項目、カタログに書かれた例（examples）の判定。\n\n"
+        "終了状態: 0 問題なし（注意のみを含む）、1 問題あり、2 カタログとして読み込めない",
+    )
+    check.add_argument("file", metavar="FILE", help="カタログファイル（YAML）")
+    check.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    check.set_defaults(run=_run_catalog_check)
+    new = _subparser(
+        sub,
+        "new",
+        "他の自治体のカタログのひな形を堺市のカタログから作る",
+        "堺市のカタログの ID・構成・ルール・例をそのまま写し、本文とルールの説明文に\n"
+        "「【要書換え】」を付けたひな形を書き出す。catalog check はひな形をそのまま受け付ける。",
+    )
+    new.add_argument("-o", "--output", required=True, metavar="FILE", help="書き出すファイル")
+    new.add_argument("--id", required=True, help="カタログの ID（例: example-city-cloud-criteria）")
+    new.add_argument("--publisher", required=True, help="発行する自治体（例: 例示市）")
+    new.add_argument("--title", default="", help="題名（既定: 堺市のカタログの題名）")
+    new.add_argument("--version", default="0.1", help="版（既定: 0.1）")
+    new.add_argument("--force", action="store_true", help="既にあるファイルを上書きする")
+    new.set_defaults(run=_run_catalog_new)
+    export = _subparser(sub, "export-oscal", "カタログを OSCAL 1.1 の catalog（JSON）で出力する")
+    export.add_argument(
+        "file", metavar="FILE", nargs="?", default=None, help="カタログファイル（既定: 同梱の版）"
+    )
+    export.add_argument(
+        "-o", "--output", metavar="OUT", default=STDIN, help="出力先（既定: 標準出力）"
+    )
+    export.set_defaults(run=_run_catalog_export_oscal)
+    imp = _subparser(
+        sub,
+        "import-oscal",
+        "OSCAL の catalog（JSON）から新しいカタログの版の下書き（YAML）を作る",
+        "OSCAL の catalog から条項・項目の ID と本文を写した下書きを作る。\n"
+        "ルールは含まれないため、"
+        "書き加えてから cloudjudge catalog check で検査する。",
+    )
+    imp.add_argument("file", metavar="FILE", help="OSCAL catalog の JSON ファイル")
+    imp.add_argument(
+        "-o", "--output", required=True, metavar="DRAFT", help="下書きの YAML ファイル"
+    )
+    imp.add_argument("--force", action="store_true", help="既にあるファイルを上書きする")
+    imp.set_defaults(run=_run_catalog_import_oscal)
+
+
+def _run_catalog_check(args: argparse.Namespace) -> int:
+    from cloudjudge.engine.check import EXIT_UNUSABLE, check_catalog
+
+    report = check_catalog(args.file)
+    if args.format == "json":
+        _write_json(
+            {
+                "file": report.path,
+                "status": report.status,
+                "counts": {
+                    "rules": report.rules,
+                    "items": report.items,
+                    "examples": report.examples,
+                },
+                "findings": [
+                    {"kind": f.kind, "entry": f.entry, "message": f.message}
+                    for f in report.findings
+                ],
+            }
+        )
+        return report.status
+    stream = sys.stderr if report.status == EXIT_UNUSABLE else sys.stdout
+    for line in report.lines():
+        print(line, file=stream)
+    print(report.summary(), file=stream)
+    return report.status
+
+
+def _write_new_file(name: str, text: str, force: bool) -> int:
+    """Write ``text`` to ``name`` whole; an existing file only with ``--force``."""
+    try:
+        with open(name, "w" if force else "x", encoding="utf-8") as out:
+            out.write(text)
+    except FileExistsError:
+        _error(f"{name}: ファイルが既にあります（上書きするには --force）")
+        return EXIT_INVALID
+    except OSError as exc:
+        _error(f"{name}: 書き出せません（{exc.strerror}）")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _run_catalog_new(args: argparse.Namespace) -> int:
+    from cloudjudge.catalog.loader import DEFAULT_CATALOG, read_catalog_file
+    from cloudjudge.catalog.scaffold import ScaffoldError, scaffold_yaml
+
+    try:
+        text = scaffold_yaml(
+            read_catalog_file(DEFAULT_CATALOG),
+            catalog_id=args.id,
+            publisher=args.publisher,
+            title=args.title,
+            version=args.version,
+        )
+    except ScaffoldError as exc:
+        _error(str(exc))
+        return EXIT_INVALID
+    status = _write_new_file(args.output, text, args.force)
+    if status == EXIT_OK:
+        print(
+            f"{args.output} を作りました。「【要書換え】」の付いた本文を書き換え、"
+            f"{PROG} catalog check {args.output} で検査してください。"
+        )
+    return status
+
+
+def _run_catalog_export_oscal(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from cloudjudge.catalog.loader import DEFAULT_CATALOG, read_catalog_file
+    from cloudjudge.catalog.oscal import catalog_to_oscal
+
+    try:
+        doc = read_catalog_file(args.file or DEFAULT_CATALOG)
+    except CatalogError as exc:
+        _error(f"カタログを読み込めません: {exc}")
+        return EXIT_INVALID
+    text = json.dumps(catalog_to_oscal(doc, datetime.now(UTC)), ensure_ascii=False, indent=2)
+    if args.output == STDIN:
+        sys.stdout.write(text + "\n")
+        return EXIT_OK
+    return _write_new_file(args.output, text + "\n", force=True)
+
+
+def _run_catalog_import_oscal(args: argparse.Namespace) -> int:
+    from cloudjudge.catalog.oscal import OscalError, draft_yaml, read_oscal_catalog
+
+    try:
+        with open(args.file, "rb") as stream:
+            draft = read_oscal_catalog(stream)
+    except OSError as exc:
+        _error(f"{args.file}: ファイルを読めません（{exc.strerror}）")
+        return EXIT_INVALID
+    except OscalError as exc:
+        _error(f"{args.file}: {exc}")
+        return EXIT_INVALID
+    status = _write_new_file(args.output, draft_yaml(draft), args.force)
+    if status == EXIT_OK:
+        print(
+            f"{args.output} に下書きを作りました（条項 {len(draft.clauses)} 件・"
+            f"項目 {len(draft.items)} 件、ルールなし）。ルールと例を書き加え、"
+            f"{PROG} catalog check {args.output} で検査してください。"
+        )
+    return status
 
 
 # --------------------------------------------------------------------------- web

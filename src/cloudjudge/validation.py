@@ -49,6 +49,9 @@ def japanese_message(err: Mapping[str, Any]) -> str:
         return f"文字列を指定してください（入力値: {given!r}）"
     if kind == "string_too_short":
         return "空にはできません"
+    if kind == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        return f"形式が正しくありません（入力値: {given!r}、形式: {pattern}）"
     if kind in {"model_type", "dict_type", "model_attributes_type"}:
         return "キーと値の組（オブジェクト）を指定してください"
     if kind in {"list_type", "set_type", "frozen_set_type"}:

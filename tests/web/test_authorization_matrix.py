@@ -183,6 +183,7 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "documents:register_pdf": [get(EVERYONE)],
     "register:detail": own_and_other("get", SEES_OWN, pk="app"),
     "documents:checklist_xlsx": own_and_other("get", SEES_OWN, pk="app"),
+    "documents:assessment_results": own_and_other("get", SEES_OWN, pk="app"),
     "register:edit": [
         *own_and_other("get", EDITS_OWN, pk="app"),
         *own_and_other("post", EDITS_OWN, pk="app", data={}),
@@ -347,6 +348,9 @@ EXPECTATIONS: dict[str, list[Case]] = {
     ),
     "api:list_judgements": own_and_other("get", API_SEES_OWN, application_id="app", auth="token"),
     "api:get_checklist": own_and_other("get", API_SEES_OWN, application_id="app", auth="token"),
+    "api:assessment_results": own_and_other(
+        "get", API_SEES_OWN, application_id="app", auth="token"
+    ),
     "api:get_checklist_item": [
         *own_and_other("get", API_SEES_OWN, application_id="app", item="item_code", auth="token"),
         Case(

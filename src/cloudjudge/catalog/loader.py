@@ -52,6 +52,8 @@ def _entry_name(raw: Any, loc: tuple[Any, ...]) -> str:
                 parts[-1] += f" ({node['id']})"
             elif isinstance(node, dict) and "ref" in node:
                 parts[-1] += f" ({node['ref']})"
+            elif isinstance(node, dict) and "name" in node:
+                parts[-1] += f" ({node['name']})"
         else:
             parts.append(str(key))
             node = node.get(key) if isinstance(node, dict) else None
@@ -62,9 +64,41 @@ def _entry_name(raw: Any, loc: tuple[Any, ...]) -> str:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: A catalog is a few hundred kilobytes; bounds so a hostile file is refused, not worked through.
+MAX_CATALOG_BYTES = 8 * 1024 * 1024
+MAX_CATALOG_DEPTH = 32
+
+
+def _check_shape(text: str) -> str | None:
+    """What makes the YAML unfit to build, from the parser's events alone: an
+    alias (``*name``, which can make a small file expand beyond any bound) or
+    nesting deeper than a catalog ever needs."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            where = f"{mark.line + 1} 行目: " if mark is not None else ""
+            return f"{where}YAML のエイリアス（*{event.anchor}）は使えません"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_CATALOG_DEPTH:
+                return f"入れ子が深すぎます（{MAX_CATALOG_DEPTH} 段まで）"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _parse(path: Path, content: bytes) -> CatalogFile:
+    if len(content) > MAX_CATALOG_BYTES:
+        raise CatalogError(
+            f"{path}: カタログが大きすぎます（{MAX_CATALOG_BYTES // 1024 // 1024} MiB まで）"
+        )
     try:
-        raw = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)
+        text = content.decode("utf-8")
+        problem = _check_shape(text)
+        if problem is not None:
+            raise CatalogError(f"{path}: {problem}")
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path}: カタログを読めません: UTF-8 ではありません") from exc
     except yaml.YAMLError as exc:
@@ -107,9 +141,29 @@ def _check_references(doc: CatalogFile, path: Path) -> None:
             raise CatalogError(f"{where}.require.column: column は groups: [T1] とだけ使えます")
         if not (req.groups or req.items):
             raise CatalogError(f"{where}.require: groups か items を指定してください")
+    _check_examples(doc, path)
 
 
-def _expand(rule: Rule, definitions: dict[str, str], path: Path) -> str:
+def _check_examples(doc: CatalogFile, path: Path) -> None:
+    """An example names rules and items that exist, and no two share a name."""
+    _check_unique("例の名前", [e.name for e in doc.examples], path)
+    rule_ids = {r.id for r in doc.rules}
+    item_ids = {i.id for i in doc.items}
+    for example in doc.examples:
+        where = f"{path}: examples ({example.name}).expect"
+        expect = example.expect
+        for key, rules in (("fires", expect.fires), ("not_fires", expect.not_fires)):
+            for rule_id in rules:
+                if rule_id not in rule_ids:
+                    raise CatalogError(f"{where}.{key}: 未定義のルール {rule_id}")
+        for item_id in expect.required or ():
+            if item_id not in item_ids:
+                raise CatalogError(f"{where}.required: 未定義の項目 {item_id}")
+
+
+def expand(rule: Rule, definitions: dict[str, str], path: Path | str) -> str:
+    """The rule's condition with each ``${name}`` replaced by its definition."""
+
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in definitions:
@@ -133,6 +187,31 @@ def compile_expression(expression: str, where: str) -> cel.Program:
     return program
 
 
+def parse_checked(path: Path, content: bytes) -> CatalogFile:
+    """The file validated against the schema, its IDs unique and every reference
+    defined; the rules' CEL is not compiled yet."""
+    doc = _parse(path, content)
+    _check_unique("項目 ID", [i.id for i in doc.items], path)
+    _check_unique("条項", [c.ref for c in doc.clauses], path)
+    _check_unique("ルール ID", [r.id for r in doc.rules], path)
+    _check_references(doc, path)
+    for name, expression in doc.definitions.items():
+        if "${" in expression:
+            raise CatalogError(f"{path}: definitions.{name}: 定義の中で別の定義は使えません")
+    return doc
+
+
+def read_catalog_file(path: Path | str) -> CatalogFile:
+    """The file as written (definitions, sources and examples included), checked
+    as on load except for compiling the rules."""
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"{path}: カタログを読めません: {exc.strerror}") from exc
+    return parse_checked(path, content)
+
+
 def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     """Load and validate a catalog file, checking every rule with CEL.
 
@@ -146,24 +225,18 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     kept = _from_cache(disk.read("catalog", digest), digest)
     if kept is not None:
         return kept
-    doc = _parse(path, content)
-    _check_unique("項目 ID", [i.id for i in doc.items], path)
-    _check_unique("条項", [c.ref for c in doc.clauses], path)
-    _check_unique("ルール ID", [r.id for r in doc.rules], path)
-    _check_references(doc, path)
-    for name, expression in doc.definitions.items():
-        if "${" in expression:
-            raise CatalogError(f"{path}: definitions.{name}: 定義の中で別の定義は使えません")
-    conditions = tuple(_expand(rule, doc.definitions, path) for rule in doc.rules)
+    doc = parse_checked(path, content)
+    conditions = tuple(expand(rule, doc.definitions, path) for rule in doc.rules)
     for rule, condition in zip(doc.rules, conditions, strict=True):
         compile_expression(condition, f"{path}: rules ({rule.id}).when")
     disk.write(
         "catalog", digest, {"file": doc.model_dump(mode="json"), "conditions": list(conditions)}
     )
-    return _catalog(doc, conditions, digest)
+    return catalog_of(doc, conditions, digest)
 
 
-def _catalog(doc: CatalogFile, conditions: tuple[str, ...], digest: str) -> Catalog:
+def catalog_of(doc: CatalogFile, conditions: tuple[str, ...], digest: str) -> Catalog:
+    """The loaded catalog of a checked file and its expanded conditions."""
     return Catalog(
         id=doc.id,
         title=doc.title,
@@ -188,7 +261,7 @@ def _from_cache(entry: Any, digest: str) -> Catalog | None:
         return None
     if len(conditions) != len(doc.rules):
         return None
-    return _catalog(doc, conditions, digest)
+    return catalog_of(doc, conditions, digest)
 
 
 @cache

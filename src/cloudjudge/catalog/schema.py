@@ -8,12 +8,13 @@ silently ignored rule.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 ItemGroup = Literal["T1", "S1", "S2", "SEL", "EXIT", "PROC", "SU", "RISK"]
 Effect = Literal["prohibit", "approve", "require", "info"]
+Verdict = Literal["prohibited", "approval_required", "permitted"]
 Approver = Literal["ciso"]
 UsageColumn = Literal["A", "B", "C"]
 #: Who carries out an item, as the document's wording says: the provider (事業者),
@@ -107,6 +108,30 @@ class Rule(Strict):
         return self
 
 
+class Expectation(Strict):
+    """What an example's request must come out as: the verdict, and optionally
+    the rules that fire (and do not), the required items, approvals and PIA."""
+
+    verdict: Verdict
+    fires: tuple[NonEmpty, ...] = Field(default=(), description="Rule IDs that must fire")
+    not_fires: tuple[NonEmpty, ...] = Field(default=(), description="Rule IDs that must not fire")
+    required: tuple[ItemId, ...] | None = Field(
+        default=None, description="Exactly the item IDs required (in any order)"
+    )
+    approvals: tuple[Approver, ...] | None = None
+    pia: bool | None = None
+
+
+class Example(Strict):
+    """A request written in the catalog with the decision it must get: the
+    catalog's own test, run by ``cloudjudge catalog check`` (like OPA policy tests).
+    The request is validated by the engine when the example runs."""
+
+    name: NonEmpty
+    request: dict[str, Any]
+    expect: Expectation
+
+
 class CatalogFile(Strict):
     """The whole file as written by the author."""
 
@@ -122,3 +147,10 @@ class CatalogFile(Strict):
         description="Named CEL sub-expressions a rule writes as ${name}",
     )
     rules: tuple[Rule, ...]
+    informative_groups: tuple[ItemGroup, ...] = Field(
+        default=(),
+        description="Groups whose items describe (the risks of 2(3)) and no rule requires",
+    )
+    examples: tuple[Example, ...] = Field(
+        default=(), description="Requests with the decision each must get (catalog check)"
+    )

@@ -15,17 +15,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from pydantic import ValidationError
 
 from cloudjudge.catalog import Catalog, CatalogError, default_catalog
 from cloudjudge.catalog.schema import Effect, Item, Rule
+from cloudjudge.catalog.schema import Verdict as Verdict  # one definition, used by remedies
 from cloudjudge.engine.errors import request_error_from
 from cloudjudge.engine.request import Request, derive
 from cloudjudge.engine.tables import CompiledCondition, FiringTables, compile_conditions
-
-Verdict = Literal["prohibited", "approval_required", "permitted"]
 
 #: Findings come out by weight, then in catalog order.
 EFFECT_ORDER: tuple[Effect, ...] = ("prohibit", "approve", "require", "info")
@@ -71,7 +70,8 @@ class Decision(TypedDict):
     remedies: list[Remedy]
 
 
-def _items_required_by(rule: Rule, catalog: Catalog) -> tuple[Item, ...]:
+def items_required_by(rule: Rule, catalog: Catalog) -> tuple[Item, ...]:
+    """The catalog's items a rule requires when it fires, in catalog order."""
     req = rule.require
     if req is None:
         return ()
@@ -147,7 +147,7 @@ class Judge:
                 "message": rule.message,
             }
             required = []
-            for item in _items_required_by(rule, catalog):
+            for item in items_required_by(rule, catalog):
                 entry: RequiredItem = {
                     "id": item.id,
                     "clause": item.clause,

@@ -81,7 +81,8 @@ def _size(reads: Sequence[str]) -> int:
     return size
 
 
-def _combinations(reads: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+def combinations(reads: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Every combination of the facts' values, in the order of a table's answers."""
     return itertools.product(*(FACT_DOMAINS[name] for name in reads))
 
 
@@ -132,7 +133,7 @@ def _tabulate(program: cel.Program, reads: tuple[str, ...], rule_id: str) -> str
         "1"
         if _evaluate(program, {**_NEUTRAL, **dict(zip(reads, combination, strict=True))}, rule_id)
         else "0"
-        for combination in _combinations(reads)
+        for combination in combinations(reads)
     )
 
 

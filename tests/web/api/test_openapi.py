@@ -27,6 +27,7 @@ ENDPOINTS = {
     ("get", "/api/v1/applications/{application_id}/judgements"),
     ("post", "/api/v1/applications/{application_id}/actions"),
     ("get", "/api/v1/applications/{application_id}/checklist"),
+    ("get", "/api/v1/applications/{application_id}/assessment-results"),
     ("get", "/api/v1/applications/{application_id}/checklist/{item}"),
     ("patch", "/api/v1/applications/{application_id}/checklist/{item}"),
     ("get", "/api/v1/applications/{application_id}/reviews"),

@@ -9,11 +9,15 @@ badges, messages) and saved as ``var/screenshots/NN-step.png``.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from trestle.oscal.assessment_results import AssessmentResults
 
+from cloudjudge.catalog.oscal import NAMESPACE
 from cloudjudge.web.accounts.models import Department, Role, User
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -165,6 +169,16 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     expect(status_badge(page)).to_have_text("利用中")
     expect(page.locator("dl.facts")).to_contain_text("利用開始日")
     shot(page, "in-use")
+
+    # The judgement and checklist status for other compliance tools (OSCAL, issue 13).
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="判定と対策の状況（OSCAL JSON）").click()
+    download = download_info.value
+    assert download.suggested_filename == f"判定結果_OSCAL_{number}.json"
+    results = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    AssessmentResults.model_validate(results["assessment-results"])
+    (result,) = results["assessment-results"]["results"]
+    assert {"name": "verdict", "ns": NAMESPACE, "value": "approval_required"} in result["props"]
 
     act(page, "利用終了の手続を始める")
     expect(status_badge(page)).to_have_text("利用終了手続中")

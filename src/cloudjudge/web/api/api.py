@@ -17,7 +17,14 @@ from ninja.openapi.docs import Swagger
 from cloudjudge.engine import Request, RequestError
 from cloudjudge.web import outage
 from cloudjudge.web.api import auth, errors
-from cloudjudge.web.api.routers import account, applications, checklist, judgements, reviews
+from cloudjudge.web.api.routers import (
+    account,
+    applications,
+    checklist,
+    judgements,
+    oscal,
+    reviews,
+)
 from cloudjudge.web.api.routers import registries as registries_api
 from cloudjudge.web.register.workflow import GuardFailed, NotAllowed
 
@@ -91,6 +98,7 @@ api.add_router("/judgements", judgements.router)
 api.add_router("/applications", applications.router)
 api.add_router("/applications", checklist.router)
 api.add_router("/applications", reviews.router)
+api.add_router("/applications", oscal.router)
 api.add_router("/services", applications.services_router)
 api.add_router("/me", account.router)
 api.add_router("/registries", registries_api.router)

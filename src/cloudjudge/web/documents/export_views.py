@@ -9,12 +9,13 @@ is a 404. The files themselves are built by ``exports``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TypeVar
 
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -22,10 +23,10 @@ from django.views.decorators.http import require_GET
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.authenticated import AuthenticatedRequest
-from cloudjudge.web.documents import exports
+from cloudjudge.web.documents import exports, oscal
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.forms import RegisterFilterForm
-from cloudjudge.web.register.models import Application
+from cloudjudge.web.register.models import Application, Judgement
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,3 +112,25 @@ def checklist_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE)
     names = exports.checklist_filename(application)
     return _download(request, response, names, kind="checklist_xlsx", application=application)
+
+
+@require_GET
+def assessment_results_json(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The latest judgement and its checklist status as OSCAL assessment-results."""
+    application = get_object_or_404(
+        permissions.visible_applications(request.user).select_related(
+            "service", "latest_judgement"
+        ),
+        pk=pk,
+    )
+    try:
+        document = oscal.application_assessment_results(application, timezone.now())
+    except Judgement.DoesNotExist:
+        raise Http404 from None
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2), content_type=oscal.JSON_TYPE
+    )
+    names = oscal.filename(application)
+    return _download(
+        request, response, names, kind="oscal_assessment_results", application=application
+    )

@@ -15,6 +15,11 @@ urlpatterns = [
         export_views.checklist_xlsx,
         name="checklist_xlsx",
     ),
+    path(
+        "applications/<int:pk>/assessment-results.json",
+        export_views.assessment_results_json,
+        name="assessment_results",
+    ),
     path("applications/report.pdf", views.register_report, name="register_pdf"),
     path(
         "applications/<int:pk>/questionnaire.xlsx",
