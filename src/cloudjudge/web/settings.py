@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Lets the audit trail know the client address where no request is passed down.
     "cloudjudge.web.audit.middleware.AuditRequestMiddleware",
+    # A PermissionDenied from any view: an アクセス拒否 audit entry and one log line.
+    "cloudjudge.web.audit.refusals.RefusalAuditMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

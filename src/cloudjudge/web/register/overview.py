@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.register import checklist
+from cloudjudge.web.search import search_words
 from cloudjudge.web.register.models import (
     Application,
     ChecklistItem,
@@ -60,15 +61,9 @@ def search_register(
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Application]:
     """The register list: filtered, sorted, with what each row shows joined in."""
-    qs = applications
-    if q:
-        for word in q.split():
-            qs = qs.filter(
-                Q(number__icontains=word)
-                | Q(purpose__icontains=word)
-                | Q(service__name__icontains=word)
-                | Q(service__provider__icontains=word)
-            )
+    qs = search_words(
+        applications, q, ("number", "purpose", "service__name", "service__provider")
+    )
     if department:
         qs = qs.filter(department=department)
     if verdict:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cloudjudge.catalog import default_catalog
 from cloudjudge.web.audit.models import Action
-from cloudjudge.web.audit.trail import record
+from cloudjudge.web.audit.trail import record, record_refusal
 from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.files import uploads
 from cloudjudge.web.register import (
@@ -41,6 +41,30 @@ from cloudjudge.web.register.forms import (
 from cloudjudge.web.register.models import Application, ExitStepCode
 
 PAGE_SIZE = 25
+
+#: What the user reads once a step is taken, as a clerk would write it.
+DONE = {
+    workflow.Step.SUBMIT: gettext_lazy("The application was submitted."),
+    workflow.Step.APPROVE: gettext_lazy("The application was approved."),
+    workflow.Step.CISO_APPROVE: gettext_lazy("The CISO's approval was recorded."),
+    workflow.Step.RETURN: gettext_lazy("The application was returned to the applicant."),
+    workflow.Step.REJECT: gettext_lazy("The application was rejected."),
+    workflow.Step.START_USE: gettext_lazy("Use of the service has started."),
+    workflow.Step.MARK_REVIEW_DUE: gettext_lazy("The application was marked for review."),
+    workflow.Step.REVIEW_DONE: gettext_lazy("The yearly review was recorded."),
+    workflow.Step.BEGIN_EXIT: gettext_lazy("The exit procedure has begun (EXIT-1 to EXIT-3)."),
+    workflow.Step.END: gettext_lazy("Use of the service has ended."),
+}
+
+
+def _refused(
+    request: AuthenticatedRequest, exc: workflow.WorkflowError, application: Application
+) -> None:
+    """A step the workflow refused: the user reads why, the audit trail keeps
+    it as アクセス拒否 (403: not theirs to do; 409: a guard failed, as in the API)."""
+    status = 403 if isinstance(exc, workflow.NotAllowed) else 409
+    record_refusal(request, exc.message, status=status, code=exc.code, obj=application)
+    messages.error(request, exc.message)
 
 
 def _application(request: AuthenticatedRequest, pk: int, *related: str) -> Application:
@@ -166,9 +190,9 @@ def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpRespo
     if request.POST.get("submit"):
         try:
             workflow.perform(application, workflow.Step.SUBMIT, request.user)
-            messages.success(request, _("The application was submitted for review."))
+            messages.success(request, DONE[workflow.Step.SUBMIT])
         except workflow.WorkflowError as exc:
-            messages.error(request, exc.message)
+            _refused(request, exc, application)
     else:
         messages.success(request, _("The application was saved as a draft."))
     return redirect("register:detail", pk=application.pk)
@@ -248,12 +272,9 @@ def application_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except workflow.NotAllowed as exc:
         raise PermissionDenied(exc.message) from None
     except workflow.GuardFailed as exc:
-        messages.error(request, exc.message)
+        _refused(request, exc, application)
     else:
-        messages.success(
-            request,
-            _("%(action)s: done.") % {"action": workflow.Step(form.cleaned_data["action"]).label},
-        )
+        messages.success(request, DONE[workflow.Step(form.cleaned_data["action"])])
     return redirect("register:detail", pk=application.pk)
 
 
@@ -356,7 +377,10 @@ def exit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
                 evidence.store(application, certificate, request.user, exit_step=step)
             workflow.complete_exit_step(application, step, request.user, form.cleaned_data["note"])
     except (workflow.WorkflowError, ValidationError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+        if isinstance(exc, workflow.WorkflowError):
+            _refused(request, exc, application)
+        else:
+            messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("%(step)s is complete.") % {"step": step})
+        messages.success(request, _("%(step)s was recorded as complete.") % {"step": step})
     return redirect("register:detail", pk=application.pk)
