@@ -11,7 +11,8 @@ typed does not matter:
 
 The column side is folded in the database, by the same rules: on PostgreSQL
 with ``normalize(…, NFKC)``, ``lower`` and ``translate``; on SQLite with a
-function registered on the connection (``cj_fold``, this module's ``fold``). Nothing extra is stored, so no row can hold a stale folded copy.
+function registered on the connection (``cj_fold``, this module's
+``fold``). Nothing extra is stored, so no row can hold a stale folded copy.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ class Fold(Func):
         return self.as_sql(
             compiler,
             connection,
-            template=f"translate(lower(normalize(%(expressions)s, NFKC)), '{HIRAGANA}', '{KATAKANA}')",
+            template=(
+                f"translate(lower(normalize(%(expressions)s, NFKC)), '{HIRAGANA}', '{KATAKANA}')"
+            ),
             **extra_context,
         )
-
 
     def as_sqlite(self, compiler, connection, **extra_context):
         # Registered on the connection the query will run on (cheap, idempotent).

@@ -34,8 +34,9 @@ def filter_entries(
     until: datetime.date | datetime.datetime | None = None,
 ) -> QuerySet[AuditEntry]:
     """``q``: words found in the username, the object, its ID or the source
-    address (width, case and kana folded: ``web/search.py``). ``actor``: a username (case-insensitive). ``since``/``until``:
-    dates are whole days in local time, both included; datetimes are exact."""
+    address (width, case and kana folded: ``web/search.py``). ``actor``: a
+    username (case-insensitive). ``since``/``until``: dates are whole days
+    in local time, both included; datetimes are exact."""
     entries = search_words(
         entries,
         q,

@@ -308,11 +308,7 @@ class ChecklistItemForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = ItemStatus.choices
-        application = self.instance.application
-        self.fields["owner"].queryset = User.objects.filter(
-            Q(department_id=application.department_id, role=Role.APPLICANT) | Q(role=Role.SECURITY),
-            is_active=True,
-        ).order_by("role", "username")
+        self.fields["owner"].queryset = owner_candidates(self.instance.application)
 
     def clean(self):
         data = super().clean()
@@ -325,6 +321,107 @@ class ChecklistItemForm(forms.ModelForm):
     def save(self, actor) -> ChecklistItem:
         changes = {name: self.cleaned_data[name] for name in self.Meta.fields}
         return checklist.update_item(self.instance, actor, **changes)
+
+
+def owner_candidates(application: Application) -> QuerySet[User]:
+    """Who may own a checklist row: the department's applicants and the security office."""
+    return User.objects.filter(
+        Q(department_id=application.department_id, role=Role.APPLICANT) | Q(role=Role.SECURITY),
+        is_active=True,
+    ).order_by("role", "username")
+
+
+class ChecklistRowForm(ChecklistItemForm):
+    """One row of the checklist table, edited in place (prefix ``item-<pk>``).
+    ``owner_choices``: the owners, read once for the whole table."""
+
+    class Meta(ChecklistItemForm.Meta):
+        widgets = {
+            "status": forms.Select,
+            "na_reason": forms.TextInput,
+            "note": forms.Textarea(attrs={"rows": 1}),
+            "due_date": DateInput,
+        }
+        help_texts: dict[str, str] = {}
+
+    def __init__(self, *args, owner_choices=None, **kwargs):
+        kwargs.setdefault("prefix", f"item-{kwargs['instance'].pk}")
+        super().__init__(*args, **kwargs)
+        if owner_choices is not None:
+            self.fields["owner"].choices = owner_choices
+        for field in self.fields.values():
+            field.widget.attrs["form"] = f"row-{self.instance.pk}"
+            field.widget.attrs["aria-label"] = f"{self.instance.item_id} {field.label}"
+
+
+KEEP = ""
+
+
+class ChecklistBulkForm(forms.Form):
+    """The same change to the selected rows; an empty field leaves it as it is."""
+
+    items = forms.TypedMultipleChoiceField(
+        label=_("Rows"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    na_reason = forms.CharField(
+        label=_("Reason it does not apply"), required=False, max_length=2000
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("(unchanged)"),
+    )
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
+    note = forms.CharField(
+        label=_("Add to the note"),
+        required=False,
+        max_length=2000,
+        help_text=_("Added as a new line under each row's note."),
+    )
+
+    def __init__(self, *args, application: Application, items, owner_choices=None, **kwargs):
+        super().__init__(*args, prefix="bulk", **kwargs)
+        self.rows = {item.pk: item for item in items}
+        self.fields["items"].choices = [(item.pk, item.item_id) for item in items]
+        self.fields["items"].error_messages["required"] = _("Select the rows to change.")
+        self.fields["status"].choices = [(KEEP, _("(unchanged)")), *ItemStatus.choices]
+        self.fields["owner"].queryset = owner_candidates(application)
+        if owner_choices is not None:
+            self.fields["owner"].choices = [
+                ("", _("(unchanged)")),
+                *[c for c in owner_choices if c[0] != ""],
+            ]
+        for field in self.fields.values():
+            field.widget.attrs["form"] = "bulk"
+
+    def clean(self):
+        data = super().clean()
+        if self.is_bound and not (self.changes_from(data) or data.get("note", "").strip()):
+            raise forms.ValidationError(_("Choose what to change for the selected rows."))
+        return data
+
+    @staticmethod
+    def changes_from(data) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for name in ("status", "owner", "due_date"):
+            if data.get(name):
+                changes[name] = data[name]
+        if data.get("na_reason"):
+            changes["na_reason"] = data["na_reason"]
+        return changes
+
+    def selected(self) -> list[ChecklistItem]:
+        return [self.rows[pk] for pk in self.cleaned_data["items"]]
+
+    def save(self, actor) -> list[ChecklistItem]:
+        return checklist.update_items(
+            self.selected(),
+            actor,
+            append_note=self.cleaned_data.get("note", ""),
+            **self.changes_from(self.cleaned_data),
+        )
 
 
 class EvidenceForm(forms.Form):

@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.register import checklist
-from cloudjudge.web.search import search_words
 from cloudjudge.web.register.models import (
     Application,
     ChecklistItem,
     Status,
     Verdict,
 )
+from cloudjudge.web.search import search_words
 
 #: ``sort`` parameter → ordering; a leading ``-`` reverses.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -61,9 +61,7 @@ def search_register(
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Application]:
     """The register list: filtered, sorted, with what each row shows joined in."""
-    qs = search_words(
-        applications, q, ("number", "purpose", "service__name", "service__provider")
-    )
+    qs = search_words(applications, q, ("number", "purpose", "service__name", "service__provider"))
     if department:
         qs = qs.filter(department=department)
     if verdict:

@@ -23,6 +23,12 @@ urlpatterns = [
         name="checklist_item",
     ),
     path(
+        "applications/<int:pk>/checklist/<int:item_pk>/row/",
+        views.checklist_row,
+        name="checklist_row",
+    ),
+    path("applications/<int:pk>/checklist/bulk/", views.checklist_bulk, name="checklist_bulk"),
+    path(
         "applications/<int:pk>/checklist/<int:item_pk>/evidence/",
         views.evidence_upload,
         name="evidence_upload",

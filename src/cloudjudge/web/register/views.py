@@ -14,8 +14,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudjudge.catalog import default_catalog
@@ -33,7 +34,9 @@ from cloudjudge.web.register import (
 from cloudjudge.web.register.forms import (
     ActionForm,
     ApplicationEditor,
+    ChecklistBulkForm,
     ChecklistItemForm,
+    ChecklistRowForm,
     EvidenceForm,
     ExitStepForm,
     RegisterFilterForm,
@@ -232,31 +235,89 @@ def application_preview(request: AuthenticatedRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- application detail
 
 
-@require_GET
-def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    user = request.user
-    application = _application(
-        request, pk, "applicant", "latest_judgement", "approved_by", "ciso_approved_by"
-    )
+def _checklist(
+    application: Application,
+    user,
+    *,
+    bound: ChecklistRowForm | None = None,
+    bulk: ChecklistBulkForm | None = None,
+) -> dict[str, Any]:
+    """What the checklist section shows: its rows, and for whoever may work
+    on them a form per row (``bound``: the one just posted, with its errors)
+    and the bulk form (``bulk``)."""
     items = list(application.checklist_items.select_related("owner").prefetch_related("evidence"))
     active_items = [i for i in items if i.active]
+    can_work = permissions.can_work_checklist(user, application)
+    rows: list[tuple[Any, ChecklistRowForm | None]] = [(item, None) for item in active_items]
+    if can_work and active_items:
+        owner_choices = list(ChecklistRowForm(instance=active_items[0]).fields["owner"].choices)
+        rows = [
+            (
+                item,
+                bound
+                if bound is not None and bound.instance.pk == item.pk
+                else ChecklistRowForm(instance=item, owner_choices=owner_choices),
+            )
+            for item in active_items
+        ]
+        if bulk is None:
+            bulk = ChecklistBulkForm(
+                application=application, items=active_items, owner_choices=owner_choices
+            )
+    selected: set[int] = set()
+    if bulk is not None and bulk.is_bound:
+        selected = {int(v) for v in bulk.data.getlist("bulk-items") if str(v).isdigit()}
+    return {
+        "application": application,
+        "items": active_items,
+        "rows": rows,
+        "selected": selected,
+        "bulk_form": bulk if can_work else None,
+        "retired_items": [i for i in items if not i.active],
+        "progress": checklist.Progress(sum(i.resolved for i in active_items), len(active_items)),
+        "can_work": can_work,
+    }
+
+
+def _exit_steps(application: Application) -> list[Any]:
+    """EXIT-1..3, each with the checklist row of the same ID (``.row``) it links to."""
+    rows = {
+        i.item_id: i
+        for i in application.checklist_items.filter(active=True, item_id__in=ExitStepCode.values)
+    }
+    steps = list(application.exit_steps.select_related("done_by"))
+    for step in steps:
+        step.row = rows.get(step.step)
+    return steps
+
+
+def _detail_page(request: AuthenticatedRequest, application: Application, **checklist_forms):
+    user = request.user
     context = {
+        **_checklist(application, user, **checklist_forms),
         "application": application,
         "decision": application.latest_judgement.decision if application.latest_judgement else None,
         "judgements": application.judgements.select_related("actor").defer("request", "decision"),
-        "items": active_items,
-        "retired_items": [i for i in items if not i.active],
-        "progress": checklist.Progress(sum(i.resolved for i in active_items), len(active_items)),
         "history": application.status_changes.select_related("actor"),
         "reviews": application.reviews.select_related("actor"),
-        "exit_steps": list(application.exit_steps.select_related("done_by")),
+        "exit_steps": _exit_steps(application),
         "exit_evidence": [e for e in application.evidence.all() if e.exit_step],
         "actions": workflow.available_actions(application, user),
         "can_edit": permissions.can_edit_application(user, application),
-        "can_work": permissions.can_work_checklist(user, application),
         "EXIT_2": ExitStepCode.EXIT_2,
     }
     return render(request, "register/detail.html", context)
+
+
+def _detail_application(request: AuthenticatedRequest, pk: int) -> Application:
+    return _application(
+        request, pk, "applicant", "latest_judgement", "approved_by", "ciso_approved_by"
+    )
+
+
+@require_GET
+def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, _detail_application(request, pk))
 
 
 @require_POST
@@ -321,6 +382,84 @@ def checklist_item(request: AuthenticatedRequest, pk: int, item_pk: int) -> Http
             "can_work": can_work,
         },
     )
+
+
+def _htmx(request: AuthenticatedRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_POST
+def checklist_row(request: AuthenticatedRequest, pk: int, item_pk: int) -> HttpResponse:
+    """One row of the checklist table changed in place: with htmx the row
+    comes back (with its errors next to it); without, the page, at the row."""
+    application = _detail_application(request, pk)
+    item = get_object_or_404(
+        application.checklist_items.filter(active=True).select_related("owner"), pk=item_pk
+    )
+    if not permissions.can_work_checklist(request.user, application):
+        raise PermissionDenied(
+            _("You may not change this checklist, or not while the application is %(status)s.")
+            % {"status": application.get_status_display()}
+        )
+    item.application = application
+    form = ChecklistRowForm(request.POST, instance=item)
+    if form.is_valid():
+        form.save(request.user)
+        saved = True
+    else:
+        saved = False
+    if _htmx(request):
+        context = _checklist(application, request.user, bound=None if saved else form)
+        row = next(r for r in context["rows"] if r[0].pk == item.pk)
+        return render(
+            request,
+            "register/_checklist_row.html",
+            {**context, "item": row[0], "row_form": row[1], "saved": saved},
+        )
+    if saved:
+        messages.success(request, _("%(item)s was updated.") % {"item": item.item_id})
+        return redirect(f"{reverse('register:detail', args=[application.pk])}#item-{item.pk}")
+    return _detail_page(request, application, bound=form)
+
+
+@require_POST
+def checklist_bulk(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The same change to the selected rows, in one transaction (each row
+    audited as a single edit would be)."""
+    application = _detail_application(request, pk)
+    if not permissions.can_work_checklist(request.user, application):
+        raise PermissionDenied(
+            _("You may not change this checklist, or not while the application is %(status)s.")
+            % {"status": application.get_status_display()}
+        )
+    items = list(application.checklist_items.filter(active=True).select_related("owner"))
+    form = ChecklistBulkForm(request.POST, application=application, items=items)
+    done: list[Any] = []
+    if form.is_valid():
+        try:
+            done = form.save(request.user)
+        except checklist.BulkError as exc:
+            for row, message in exc.errors:
+                form.add_error(None, f"{row.item_id}: {message}")
+    if done:
+        note = ngettext(
+            "%(n)d checklist row was updated.", "%(n)d checklist rows were updated.", len(done)
+        ) % {"n": len(done)}
+        if not _htmx(request):
+            messages.success(request, note)
+            return redirect(
+                f"{reverse('register:detail', args=[application.pk])}#checklist-heading"
+            )
+        form = None
+    else:
+        note = ""
+    if _htmx(request):
+        return render(
+            request,
+            "register/_checklist.html",
+            {**_checklist(application, request.user, bulk=form), "bulk_done": note},
+        )
+    return _detail_page(request, application, bulk=form)
 
 
 @require_POST

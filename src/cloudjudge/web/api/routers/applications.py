@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
