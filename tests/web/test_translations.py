@@ -106,7 +106,7 @@ def test_every_marked_message_has_its_japanese(tmp_path, settings, monkeypatch):
 def test_no_entry_is_empty_fuzzy_or_drops_a_placeholder():
     problems = []
     for po in catalogs(WEB):
-        for (ctx, msgid), entry in parse_po(po).items():
+        for (_ctx, msgid), entry in parse_po(po).items():
             where = f"{po.relative_to(WEB)}: {msgid!r}"
             if entry["fuzzy"]:
                 problems.append(f"{where} is fuzzy")
