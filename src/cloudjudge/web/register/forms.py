@@ -352,6 +352,7 @@ class ChecklistRowForm(ChecklistItemForm):
         for field in self.fields.values():
             field.widget.attrs["form"] = f"row-{self.instance.pk}"
             field.widget.attrs["aria-label"] = f"{self.instance.item_id} {field.label}"
+        self.fields["na_reason"].widget.attrs["placeholder"] = self.fields["na_reason"].label
 
 
 KEEP = ""
