@@ -213,7 +213,7 @@ def test_the_detail_page_names_listings_and_certifications(
     assert "LGWAN-ASP" in facts and "ISO/IEC 27001" in facts
     assert not re.search(r"\b(ismap|lgwan_asp|iso27001|local_breakout|file_import)\b", facts)
     assert "ローカルブレイクアウト方式" in facts
-    assert "C：外部とファイル送受信を行い庁内に取り込む" in facts
+    assert "C：外部とファイル送受信を行い内部に取り込む" in facts
 
 
 def test_the_judgement_page_shows_the_facts_in_words(login, make_application, applicant):
@@ -229,7 +229,7 @@ def test_the_judgement_page_shows_the_facts_in_words(login, make_application, ap
     for expected in (
         "判定に用いた申請内容",
         "接続方法 ローカルブレイクアウト方式",
-        "ローカルブレイクアウトの利用方法 C：外部とファイル送受信を行い庁内に取り込む",
+        "ローカルブレイクアウトの利用方法 C：外部とファイル送受信を行い内部に取り込む",
         "機密性 3B（重要情報資産）",
         "掲載・登録 ISMAP クラウドサービスリスト",
         "特定個人情報（マイナンバー）を取り扱う はい",

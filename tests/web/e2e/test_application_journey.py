@@ -93,7 +93,7 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
 
     # Local breakout, files brought in: permitted with the measures of 表1 C.
     page.get_by_label("ローカルブレイクアウト方式", exact=True).check()
-    page.get_by_label("C：外部とファイル送受信を行い庁内に取り込む", exact=True).check()
+    page.get_by_label("C：外部とファイル送受信を行い内部に取り込む", exact=True).check()
     expect(verdict(page)).to_contain_text("判定: 利用可")
     expect(verdict(page)).to_contain_text("必要な対策")
     shot(page, "verdict-local-breakout")

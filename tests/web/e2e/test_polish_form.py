@@ -41,7 +41,7 @@ def form(page: Page, applicant, log_in) -> Page:
 
 
 def usage(page: Page):
-    return page.get_by_label("C：外部とファイル送受信を行い庁内に取り込む", exact=True)
+    return page.get_by_label("C：外部とファイル送受信を行い内部に取り込む", exact=True)
 
 
 def test_the_breakout_usage_is_only_offered_with_local_breakout(form: Page):

@@ -54,6 +54,14 @@ class DateInput(forms.DateInput):
 # --------------------------------------------------------------------------- application
 
 
+#: The exception grounds of 3.1(1)(ウ)②: claiming one needs its explanation.
+EXCEPTION_GROUNDS = (
+    "internet_only_function",
+    "limited_external_sharing",
+    "council_approved_legacy",
+)
+
+
 class ApplicationForm(forms.ModelForm):
     service = forms.ModelChoiceField(
         label=_("Service in the register"),
@@ -81,10 +89,9 @@ class ApplicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["confidentiality"].choices = Confidentiality.choices
         self.fields["method"].choices = Method.choices
-        self.fields["breakout_usage"].choices = [
-            ("", _("Not local breakout")),
-            *BreakoutUsage.choices,
-        ]
+        # No "none" choice: nothing is chosen until the applicant chooses
+        # (the field is hidden, and emptied, for the other methods).
+        self.fields["breakout_usage"].choices = BreakoutUsage.choices
         self.fields["network"].choices = [("", _("The line the method implies"))] + [
             c for c in self.fields["network"].choices if c[0]
         ]
@@ -93,6 +100,13 @@ class ApplicationForm(forms.ModelForm):
         data = super().clean()
         if data.get("method") and data["method"] != Method.LOCAL_BREAKOUT:
             data["breakout_usage"] = ""
+        claimed = [str(self.fields[name].label) for name in EXCEPTION_GROUNDS if data.get(name)]
+        if claimed and not (data.get("exception_note") or "").strip():
+            self.add_error(
+                "exception_note",
+                _("Explain the exception ground claimed (%(grounds)s).")
+                % {"grounds": "、".join(claimed)},
+            )
         return data
 
 
@@ -135,6 +149,19 @@ class NewServiceForm(forms.ModelForm):
         service.isms_certifications = data.get("isms_certifications", [])
         return service
 
+
+#: What the form says when the engine finds a fact missing or not one of its
+#: codes: the field's own words, never the codes (the API and the CLI keep
+#: the engine's message, which names them).
+ENGINE_MESSAGES = {
+    "service.name": _("Enter the service name, or pick a service from the register."),
+    "data.confidentiality": _("Choose the confidentiality of the information."),
+    "connection.method": _("Choose the connection method."),
+    "connection.breakout_usage": _(
+        "For local breakout, choose how the service is used (表1 A, B or C)."
+    ),
+    "connection.network": _("Choose the network, or leave it to the connection method."),
+}
 
 #: Engine request paths → the form field that states that fact.
 ENGINE_FIELD = {
@@ -184,7 +211,9 @@ class ApplicationEditor:
 
     # --- validation
 
-    def is_valid(self) -> bool:
+    def is_valid(self, *, complete: bool = True) -> bool:
+        """``complete``: everything a submission needs (the API, 提出); else
+        only what a draft needs: well-formed values and the service."""
         valid = self.form.is_valid() & self.service_form.is_valid()
         if not self.form.cleaned_data.get("service") and not self.service_form.cleaned_data.get(
             "name"
@@ -192,6 +221,13 @@ class ApplicationEditor:
             self.service_form.add_error(
                 "name", _("Pick a service from the register or enter a new one.")
             )
+            valid = False
+        if not complete:
+            return valid
+        if not (self.form.cleaned_data.get("purpose") or "").strip() and (
+            "purpose" not in self.form.errors
+        ):
+            self.form.add_error("purpose", _("Enter the purpose of use."))
             valid = False
         try:
             parse_request(self.request())
@@ -201,7 +237,7 @@ class ApplicationEditor:
                 form = self.service_form if form_name == "new_service" else self.form
                 if field and field in form.errors:
                     continue
-                form.add_error(field, err.message)
+                form.add_error(field, ENGINE_MESSAGES.get(err.path, err.message))
             valid = False
         return valid
 
@@ -213,7 +249,17 @@ class ApplicationEditor:
         try:
             return judging.decide(self.request()), []
         except RequestError as exc:
-            return None, [(self.label_for(err.path), err.message) for err in exc.errors]
+            return None, [
+                (self.label_for(err.path), str(ENGINE_MESSAGES.get(err.path, err.message)))
+                for err in exc.errors
+            ]
+
+    def picked_service(self) -> Service | None:
+        """The register's service chosen on the form (or the application's own)."""
+        if self.bound:
+            data = getattr(self.form, "cleaned_data", None) or {}
+            return data.get("service")
+        return self.instance.service if self.instance is not None else None
 
     def label_for(self, path: str) -> str:
         form_name, field = ENGINE_FIELD.get(path, (None, None))
@@ -221,6 +267,16 @@ class ApplicationEditor:
         if field and field in form.fields:
             return str(form.fields[field].label)
         return path
+
+    def invalid_labels(self) -> list[str]:
+        """The labels of the fields with an error, in form order (for the
+        message that says why a submission was not made)."""
+        labels = []
+        for form in (self.service_form, self.form):
+            for name, field in form.fields.items():
+                if name in form.errors:
+                    labels.append(str(field.label))
+        return labels
 
     # --- saving
 

@@ -41,7 +41,7 @@ from cloudjudge.web.register.forms import (
     ExitStepForm,
     RegisterFilterForm,
 )
-from cloudjudge.web.register.models import Application, ExitStepCode
+from cloudjudge.web.register.models import Application, ExitStepCode, Service
 
 PAGE_SIZE = 25
 
@@ -184,8 +184,24 @@ def _form_page(
             "application": application,
             "decision": decision,
             "missing": missing,
+            "picked_service": editor.picked_service(),
         },
     )
+
+
+def _valid(request: AuthenticatedRequest, editor: ApplicationEditor) -> bool:
+    """A draft is saved with facts still missing; submitting needs them all,
+    and the message names the fields to fill in."""
+    submitting = bool(request.POST.get("submit"))
+    if editor.is_valid(complete=submitting):
+        return True
+    if submitting:
+        messages.error(
+            request,
+            _("The application was not submitted. Fill in: %(fields)s.")
+            % {"fields": "、".join(editor.invalid_labels())},
+        )
+    return False
 
 
 def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpResponse:
@@ -196,6 +212,11 @@ def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpRespo
             messages.success(request, DONE[workflow.Step.SUBMIT])
         except workflow.WorkflowError as exc:
             _refused(request, exc, application)
+    elif application.latest_judgement_id is None:
+        messages.success(
+            request,
+            _("The draft was saved. It is judged once the required facts are filled in."),
+        )
     else:
         messages.success(request, _("The application was saved as a draft."))
     return redirect("register:detail", pk=application.pk)
@@ -206,7 +227,7 @@ def application_create(request: AuthenticatedRequest) -> HttpResponse:
     if not permissions.can_create_application(request.user):
         raise PermissionDenied
     editor = ApplicationEditor(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and editor.is_valid():
+    if request.method == "POST" and _valid(request, editor):
         return _save(request, editor)
     return _form_page(request, editor, None)
 
@@ -218,9 +239,19 @@ def application_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     editor = ApplicationEditor(data, instance=application)
-    if request.method == "POST" and editor.is_valid():
+    if request.method == "POST" and _valid(request, editor):
         return _save(request, editor)
     return _form_page(request, editor, application)
+
+
+@require_GET
+def service_status(request: AuthenticatedRequest) -> HttpResponse:
+    """The registry status of the service picked on the form (htmx)."""
+    if not permissions.can_create_application(request.user):
+        raise PermissionDenied
+    pk = request.GET.get("service", "")
+    service = Service.objects.filter(pk=pk).first() if pk.isdigit() else None
+    return render(request, "register/_service_status.html", {"service": service})
 
 
 @require_POST
