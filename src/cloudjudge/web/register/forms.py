@@ -398,13 +398,14 @@ class ChecklistRowForm(ChecklistItemForm):
             "note": forms.Textarea(attrs={"rows": 1}),
             "due_date": DateInput,
         }
-        help_texts: dict[str, str] = {}
 
     def __init__(self, *args, owner_choices=None, **kwargs):
         kwargs.setdefault("prefix", f"item-{kwargs['instance'].pk}")
         super().__init__(*args, **kwargs)
-        if owner_choices is not None:
-            self.fields["owner"].choices = owner_choices
+        self.fields["na_reason"].help_text = ""  # the table has no room; the error says it
+        owner = self.fields["owner"]
+        if owner_choices is not None and isinstance(owner, forms.ModelChoiceField):
+            owner.choices = owner_choices
         for field in self.fields.values():
             field.widget.attrs["form"] = f"row-{self.instance.pk}"
             field.widget.attrs["aria-label"] = f"{self.instance.item_id} {field.label}"
@@ -439,14 +440,18 @@ class ChecklistBulkForm(forms.Form):
     )
 
     def __init__(self, *args, application: Application, items, owner_choices=None, **kwargs):
-        super().__init__(*args, prefix="bulk", **kwargs)
+        kwargs["prefix"] = "bulk"
+        super().__init__(*args, **kwargs)
         self.rows = {item.pk: item for item in items}
-        self.fields["items"].choices = [(item.pk, item.item_id) for item in items]
-        self.fields["items"].error_messages["required"] = _("Select the rows to change.")
-        self.fields["status"].choices = [(KEEP, _("(unchanged)")), *ItemStatus.choices]
-        self.fields["owner"].queryset = owner_candidates(application)
+        rows, status, owner = self.fields["items"], self.fields["status"], self.fields["owner"]
+        assert isinstance(rows, forms.ChoiceField) and isinstance(status, forms.ChoiceField)
+        assert isinstance(owner, forms.ModelChoiceField)
+        rows.choices = [(item.pk, item.item_id) for item in items]
+        rows.error_messages["required"] = _("Select the rows to change.")
+        status.choices = [(KEEP, _("(unchanged)")), *ItemStatus.choices]
+        owner.queryset = owner_candidates(application)
         if owner_choices is not None:
-            self.fields["owner"].choices = [
+            owner.choices = [
                 ("", _("(unchanged)")),
                 *[c for c in owner_choices if c[0] != ""],
             ]

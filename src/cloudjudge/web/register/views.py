@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -281,7 +282,9 @@ def _checklist(
     can_work = permissions.can_work_checklist(user, application)
     rows: list[tuple[Any, ChecklistRowForm | None]] = [(item, None) for item in active_items]
     if can_work and active_items:
-        owner_choices = list(ChecklistRowForm(instance=active_items[0]).fields["owner"].choices)
+        owner_field = ChecklistRowForm(instance=active_items[0]).fields["owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_choices = list(owner_field.choices)  # type: ignore[arg-type]
         rows = [
             (
                 item,
@@ -297,7 +300,7 @@ def _checklist(
             )
     selected: set[int] = set()
     if bulk is not None and bulk.is_bound:
-        selected = {int(v) for v in bulk.data.getlist("bulk-items") if str(v).isdigit()}
+        selected = {int(v) for v in bulk["items"].value() or [] if str(v).isdigit()}
     return {
         "application": application,
         "items": active_items,
@@ -318,7 +321,7 @@ def _exit_steps(application: Application) -> list[Any]:
     }
     steps = list(application.exit_steps.select_related("done_by"))
     for step in steps:
-        step.row = rows.get(step.step)
+        setattr(step, "row", rows.get(step.step))  # noqa: B010 (a display attribute)
     return steps
 
 
@@ -481,16 +484,17 @@ def checklist_bulk(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect(
                 f"{reverse('register:detail', args=[application.pk])}#checklist-heading"
             )
-        form = None
     else:
         note = ""
+    # after a change, a fresh bulk form (nothing selected); else the one posted, with its errors
+    shown = None if done else form
     if _htmx(request):
         return render(
             request,
             "register/_checklist.html",
-            {**_checklist(application, request.user, bulk=form), "bulk_done": note},
+            {**_checklist(application, request.user, bulk=shown), "bulk_done": note},
         )
-    return _detail_page(request, application, bulk=form)
+    return _detail_page(request, application, bulk=shown)
 
 
 @require_POST

@@ -108,8 +108,8 @@ def search_entries(
         qs = qs.filter(kind=kind)
     if status:
         qs = qs.filter(status_q(status, today, days))
-    qs = search_words(qs, q, ("service_name", "provider"), extra=_entry_match)
-    return qs.order_by("kind", "number")
+    found = search_words(qs, q, ("service_name", "provider"), extra=_entry_match)
+    return found.order_by("kind", "number")
 
 
 # --------------------------------------------------------------------------- editing
