@@ -556,5 +556,5 @@ def exit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
         else:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("%(step)s was recorded as complete.") % {"step": step})
+        messages.success(request, _("%(step)s is complete.") % {"step": step})
     return redirect("register:detail", pk=application.pk)
