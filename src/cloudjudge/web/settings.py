@@ -368,6 +368,9 @@ if not DEBUG:
     if env_bool("CLOUDJUDGE_TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+#: A refused CSRF check is an アクセス拒否 in the audit trail like any 403.
+CSRF_FAILURE_VIEW = "cloudjudge.web.audit.refusals.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

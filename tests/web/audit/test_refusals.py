@@ -126,3 +126,20 @@ def test_the_audit_filter_finds_refusals(login, applicant, auditor):
     login(applicant).get("/audit/")
     page = login(auditor).get("/audit/", {"action": "access_denied"}).content.decode()
     assert "アクセス拒否" in page and applicant.username in page and "/audit/" in page
+
+
+def test_a_form_sent_without_its_csrf_token_is_recorded(applicant, make_application, caplog):
+    application = make_application()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(applicant)
+    with caplog.at_level(logging.INFO):
+        response = client.post(
+            reverse("register:action", args=[application.pk]), {"action": "submit"}
+        )
+    assert response.status_code == 403
+    [entry] = refusals()
+    assert entry.actor_username == applicant.username and entry.extra["code"] == "csrf"
+    assert entry.extra["method"] == "POST" and entry.extra["reason"].startswith("CSRF: ")
+    application.refresh_from_db()
+    assert application.status == "draft"
+    no_tracebacks(caplog)

@@ -52,3 +52,15 @@ class RefusalAuditMiddleware:
         # Django's own "Forbidden: /path" line would repeat ours.
         response._has_been_logged = True
         return response
+
+
+def csrf_failure(request, reason: str = ""):
+    """``CSRF_FAILURE_VIEW``: a form sent without its token (or from another
+    site) is refused like any 403, and recorded."""
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    record_refusal(request, f"CSRF: {reason}", status=403, code="csrf")
+    log_refusal(request, 403, f"CSRF: {reason}")
+    response = django_csrf_failure(request, reason=reason)
+    response._has_been_logged = True
+    return response
