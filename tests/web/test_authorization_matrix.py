@@ -207,6 +207,16 @@ EXPECTATIONS: dict[str, list[Case]] = {
         mixed("get", pk="own_app", item_pk="other_item"),
         mixed("post", pk="own_app", item_pk="other_item"),
     ],
+    "register:checklist_row": [
+        *own_and_other("get", POST_ONLY, missing=405, pk="app", item_pk="item"),
+        *own_and_other("post", WORKS_OWN, pk="app", item_pk="item", data={}),
+        mixed("post", pk="own_app", item_pk="other_item"),
+    ],
+    "register:checklist_bulk": [
+        *own_and_other("get", POST_ONLY, missing=405, pk="app"),
+        *own_and_other("post", WORKS_OWN, pk="app", data={}),
+    ],
+    "register:service_status": [get(APPLICANTS), post(POST_ONLY)],
     "register:evidence_upload": [
         *own_and_other("get", POST_ONLY, missing=405, pk="app", item_pk="item"),
         *own_and_other(

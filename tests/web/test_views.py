@@ -69,7 +69,7 @@ def test_an_existing_service_can_be_picked(login, applicant, make_service):
 
 
 def test_the_engine_names_missing_facts_on_the_form(login, applicant):
-    data = form_data(breakout_usage="")
+    data = form_data(breakout_usage="", save=None, submit="1")
     response = login(applicant).post(reverse("register:create"), data)
     assert response.status_code == 200
     assert Application.objects.count() == 0

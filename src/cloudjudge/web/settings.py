@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Lets the audit trail know the client address where no request is passed down.
     "cloudjudge.web.audit.middleware.AuditRequestMiddleware",
+    # A PermissionDenied from any view: an アクセス拒否 audit entry and one log line.
+    "cloudjudge.web.audit.refusals.RefusalAuditMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -365,6 +367,9 @@ if not DEBUG:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
     if env_bool("CLOUDJUDGE_TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+#: A refused CSRF check is an アクセス拒否 in the audit trail like any 403.
+CSRF_FAILURE_VIEW = "cloudjudge.web.audit.refusals.csrf_failure"
 
 LOGGING = {
     "version": 1,

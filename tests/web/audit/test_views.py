@@ -70,9 +70,13 @@ def test_readers_see_the_log(role, make_user, login, log):
 @pytest.mark.parametrize("url", [LIST, CSV, JSONL])
 def test_applicants_get_403(url, login, applicant, log):
     client = login(applicant)
-    before = AuditEntry.objects.count()
+    before = AuditEntry.objects.exclude(action=Action.ACCESS_DENIED).count()
     assert client.get(url).status_code == 403
-    assert AuditEntry.objects.count() == before  # a refused export is no export
+    # a refused export is no export, only the refusal is recorded
+    assert AuditEntry.objects.exclude(action=Action.ACCESS_DENIED).count() == before
+    refusal = AuditEntry.objects.get(action=Action.ACCESS_DENIED)
+    assert refusal.actor_username == applicant.username
+    assert refusal.extra["url"] == url and refusal.extra["method"] == "GET"
 
 
 @pytest.mark.parametrize("url", [LIST, CSV, JSONL])

@@ -62,6 +62,16 @@ def status_badge(page: Page):
     return page.locator(".badges .badge").first
 
 
+#: What the page says once a step is taken, as a clerk writes it.
+DONE = {
+    "承認する": "利用申請を承認しました。",
+    "統括情報セキュリティ責任者として承認": "統括情報セキュリティ責任者の承認を記録しました。",
+    "利用を開始する": "サービスの利用を開始しました。",
+    "利用終了の手続を始める": "利用終了の手続を開始しました（EXIT-1〜EXIT-3）。",
+    "利用を終了する": "サービスの利用を終了しました。",
+}
+
+
 def act(page: Page, button: str, comment: str | None = None) -> None:
     """Press one of the detail page's action buttons (with its comment, if any)."""
     form = page.locator("form.action").filter(
@@ -70,7 +80,7 @@ def act(page: Page, button: str, comment: str | None = None) -> None:
     if comment is not None:
         form.locator("textarea").fill(comment)
     form.get_by_role("button", name=button, exact=True).click()
-    expect(page.locator(".messages")).to_contain_text(f"「{button}」を実行しました。")
+    expect(page.locator(".messages")).to_contain_text(DONE[button])
 
 
 def test_application_journey(page: Page, people, shot, log_in, log_out, certificate_pdf):

@@ -26,6 +26,8 @@ from cloudjudge.web.api.routers import (
     reviews,
 )
 from cloudjudge.web.api.routers import registries as registries_api
+from cloudjudge.web.audit.refusals import log_refusal
+from cloudjudge.web.audit.trail import record_refusal
 from cloudjudge.web.register.workflow import GuardFailed, NotAllowed
 
 DESCRIPTION = """\
@@ -107,7 +109,15 @@ api.add_router("/registries", registries_api.router)
 # --------------------------------------------------------------------------- errors
 
 
+#: Answers that are refusals of the caller, recorded as アクセス拒否 (a 409 is a
+#: workflow guard that failed).
+AUDITED_REFUSALS = frozenset({401, 403, 409})
+
+
 def _refusal(request: HttpRequest, status: int, detail: Any, code: str = "") -> HttpResponse:
+    if status in AUDITED_REFUSALS:
+        record_refusal(request, detail, status=status, code=code)
+        log_refusal(request, status, str(detail))
     return api.create_response(request, {"detail": str(detail), "code": code}, status=status)
 
 

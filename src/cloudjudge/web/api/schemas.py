@@ -182,11 +182,15 @@ class ApplicationOut(Schema):
     applicant: UserRef
     service: ServiceOut
     purpose: str
-    confidentiality: ConfidentialityCode
+    confidentiality: ConfidentialityCode | Literal[""] = Field(
+        description='"": a draft saved in the browser before this was stated'
+    )
     my_number: bool
     administrative_documents: bool
     critical_to_citizens: bool
-    method: Method
+    method: Method | Literal[""] = Field(
+        description='"": a draft saved in the browser before this was stated'
+    )
     breakout_usage: BreakoutUsage | Literal[""]
     internet_virtual_pc: bool
     network: Network | Literal[""]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.web.audit.models import Action, AuditEntry
+from cloudjudge.web.search import search_words
 
 FILTERS = ("q", "actor", "action", "object_type", "since", "until")
 
@@ -33,15 +34,15 @@ def filter_entries(
     until: datetime.date | datetime.datetime | None = None,
 ) -> QuerySet[AuditEntry]:
     """``q``: words found in the username, the object, its ID or the source
-    address. ``actor``: a username (case-insensitive). ``since``/``until``:
-    dates are whole days in local time, both included; datetimes are exact."""
-    for word in (q or "").split():
-        entries = entries.filter(
-            Q(actor_username__icontains=word)
-            | Q(object_repr__icontains=word)
-            | Q(object_id=word)
-            | Q(source_ip__startswith=word)
-        )
+    address (width, case and kana folded: ``web/search.py``). ``actor``: a
+    username (case-insensitive). ``since``/``until``: dates are whole days
+    in local time, both included; datetimes are exact."""
+    entries = search_words(
+        entries,
+        q,
+        ("actor_username", "object_repr"),
+        extra=lambda word: Q(object_id=word) | Q(source_ip__startswith=word),
+    )
     if actor:
         entries = entries.filter(actor_username__iexact=actor.strip())
     if action:

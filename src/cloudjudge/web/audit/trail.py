@@ -198,3 +198,27 @@ def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -
         if b is not _MISSING:
             new[name] = b
     return Changes(old, new)
+
+
+def record_refusal(
+    request,
+    reason: Any,
+    *,
+    status: int = 403,
+    code: str = "",
+    obj: models.Model | None = None,
+) -> AuditEntry:
+    """An アクセス拒否 entry for a refused request: who (None when not signed
+    in), from where, which URL and method, the status returned and why.
+
+    Called for every 403 (``RefusalAuditMiddleware``), every failed workflow
+    guard (the views) and every API 401/403/409 (``api.api._refusal``)."""
+    details: dict[str, Any] = {
+        "url": request.get_full_path()[:500],
+        "method": request.method,
+        "status": status,
+        "reason": str(reason or "")[:500],
+    }
+    if code:
+        details["code"] = code
+    return record(Action.ACCESS_DENIED, request=request, obj=obj, extra=details)

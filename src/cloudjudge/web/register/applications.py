@@ -1,7 +1,9 @@
-"""Creating and changing applications: always judged, always in scope.
+"""Creating and changing applications: judged whenever complete, always in scope.
 
-The UI's forms and the HTTP API both go through these functions, so an
-application can never exist without its judgement and checklist.
+The UI's forms and the HTTP API both go through these functions, so a
+complete application never exists without its judgement and checklist. A
+draft saved in the browser before every fact is stated stays unjudged until
+it is complete (the API accepts only complete facts).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
+from cloudjudge.engine import RequestError
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import changes, record, snapshot
 from cloudjudge.web.register import judging, permissions
@@ -52,6 +55,27 @@ AUDITED_FIELDS = (
 )
 
 
+def _judge(application: Application, actor) -> None:
+    """Judge the application; a draft whose facts are not all stated yet is
+    kept unjudged (no verdict) until they are: submitting needs a judgement."""
+    try:
+        judging.judge_application(application, actor=actor)
+    except RequestError:
+        if application.latest_judgement_id is not None or application.verdict:
+            application.latest_judgement = None
+            application.verdict = ""
+            application.needs_ciso_approval = application.pia_required = False
+            application.save(
+                update_fields=[
+                    "latest_judgement",
+                    "verdict",
+                    "needs_ciso_approval",
+                    "pia_required",
+                    "updated_at",
+                ]
+            )
+
+
 def _facts(values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(FACT_FIELDS)
     if unknown:
@@ -75,7 +99,7 @@ def create_application(applicant, service: Service, **facts: Any) -> Application
     )
     application.full_clean(exclude=["number", "latest_judgement"])
     application.save()
-    judging.judge_application(application, actor=applicant)
+    _judge(application, applicant)
     record(
         Action.CREATE,
         actor=applicant,
@@ -103,7 +127,7 @@ def update_application(
         setattr(application, name, value)
     application.full_clean(exclude=["number", "latest_judgement"])
     application.save()
-    judging.judge_application(application, actor=actor)
+    _judge(application, actor)
     diff = changes(before, snapshot(application, AUDITED_FIELDS))
     if diff:
         record(Action.UPDATE, actor=actor, obj=application, before=diff.before, after=diff.after)

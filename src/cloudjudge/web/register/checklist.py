@@ -83,7 +83,10 @@ def update_item(item: ChecklistItem, actor, **changes: Any) -> ChecklistItem:
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot change {', '.join(sorted(unknown))}")
-    before = snapshot(item, AUDITED_ITEM_FIELDS)
+    # "Before" is the stored row: a ModelForm has already set its cleaned
+    # values on ``item`` by the time it calls this.
+    stored = ChecklistItem.objects.filter(pk=item.pk).first() if item.pk else None
+    before = snapshot(stored or item, AUDITED_ITEM_FIELDS)
     for key, value in changes.items():
         setattr(item, key, value)
     check_item(item.status, item.na_reason)
@@ -95,6 +98,43 @@ def update_item(item: ChecklistItem, actor, **changes: Any) -> ChecklistItem:
     if diff:
         record(Action.UPDATE, actor=actor, obj=item, before=diff.before, after=diff.after)
     return item
+
+
+class BulkError(Exception):
+    """A bulk change refused as a whole: ``errors`` are ``(row, message)``."""
+
+    def __init__(self, errors: list[tuple[ChecklistItem, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{row.item_id}: {msg}" for row, msg in errors))
+
+
+@transaction.atomic
+def update_items(
+    items: Iterable[ChecklistItem], actor, *, append_note: str = "", **changes: Any
+) -> list[ChecklistItem]:
+    """The same change to several rows, in one transaction: every row is
+    changed and audited as by ``update_item``, or none is (``BulkError``
+    names each row that cannot take the change, e.g. 該当なし without a reason).
+    ``append_note`` is added as a line under each row's note (never replacing it)."""
+    rows = list(items)
+    problems: list[tuple[ChecklistItem, str]] = []
+    for row in rows:
+        status = changes.get("status", row.status)
+        na_reason = changes.get("na_reason", row.na_reason)
+        try:
+            check_item(status, na_reason)
+        except ValidationError as exc:
+            problems.append((row, " ".join(exc.messages)))
+    if problems:
+        raise BulkError(problems)
+    done = []
+    for row in rows:
+        row_changes = dict(changes)
+        if append_note.strip():
+            line = append_note.strip()
+            row_changes["note"] = f"{row.note.rstrip()}\n{line}" if row.note.strip() else line
+        done.append(update_item(row, actor, **row_changes))
+    return done
 
 
 # --------------------------------------------------------------------------- progress

@@ -35,7 +35,12 @@ def store(
     checklist_item: ChecklistItem | None = None,
     exit_step: str = "",
 ) -> Evidence:
+    """Keep ``upload`` as evidence of ``application``: of a checklist row, or
+    of an exit step, which is then also the evidence of the checklist row of
+    the same ID (the EXIT-2 deletion certificate shows in the checklist)."""
     check_upload(upload)
+    if exit_step and checklist_item is None:
+        checklist_item = application.checklist_items.filter(item_id=exit_step).first()
     evidence = Evidence(application=application, checklist_item=checklist_item, exit_step=exit_step)
     store_upload(
         evidence,

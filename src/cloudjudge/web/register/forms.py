@@ -54,6 +54,14 @@ class DateInput(forms.DateInput):
 # --------------------------------------------------------------------------- application
 
 
+#: The exception grounds of 3.1(1)(ウ)②: claiming one needs its explanation.
+EXCEPTION_GROUNDS = (
+    "internet_only_function",
+    "limited_external_sharing",
+    "council_approved_legacy",
+)
+
+
 class ApplicationForm(forms.ModelForm):
     service = forms.ModelChoiceField(
         label=_("Service in the register"),
@@ -81,10 +89,9 @@ class ApplicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["confidentiality"].choices = Confidentiality.choices
         self.fields["method"].choices = Method.choices
-        self.fields["breakout_usage"].choices = [
-            ("", _("Not local breakout")),
-            *BreakoutUsage.choices,
-        ]
+        # No "none" choice: nothing is chosen until the applicant chooses
+        # (the field is hidden, and emptied, for the other methods).
+        self.fields["breakout_usage"].choices = BreakoutUsage.choices
         self.fields["network"].choices = [("", _("The line the method implies"))] + [
             c for c in self.fields["network"].choices if c[0]
         ]
@@ -93,6 +100,13 @@ class ApplicationForm(forms.ModelForm):
         data = super().clean()
         if data.get("method") and data["method"] != Method.LOCAL_BREAKOUT:
             data["breakout_usage"] = ""
+        claimed = [str(self.fields[name].label) for name in EXCEPTION_GROUNDS if data.get(name)]
+        if claimed and not (data.get("exception_note") or "").strip():
+            self.add_error(
+                "exception_note",
+                _("Explain the exception ground claimed (%(grounds)s).")
+                % {"grounds": "、".join(claimed)},
+            )
         return data
 
 
@@ -135,6 +149,19 @@ class NewServiceForm(forms.ModelForm):
         service.isms_certifications = data.get("isms_certifications", [])
         return service
 
+
+#: What the form says when the engine finds a fact missing or not one of its
+#: codes: the field's own words, never the codes (the API and the CLI keep
+#: the engine's message, which names them).
+ENGINE_MESSAGES = {
+    "service.name": _("Enter the service name, or pick a service from the register."),
+    "data.confidentiality": _("Choose the confidentiality of the information."),
+    "connection.method": _("Choose the connection method."),
+    "connection.breakout_usage": _(
+        "For local breakout, choose how the service is used (表1 A, B or C)."
+    ),
+    "connection.network": _("Choose the network, or leave it to the connection method."),
+}
 
 #: Engine request paths → the form field that states that fact.
 ENGINE_FIELD = {
@@ -185,7 +212,9 @@ class ApplicationEditor:
 
     # --- validation
 
-    def is_valid(self) -> bool:
+    def is_valid(self, *, complete: bool = True) -> bool:
+        """``complete``: everything a submission needs (the API, 提出); else
+        only what a draft needs: well-formed values and the service."""
         valid = self.form.is_valid() & self.service_form.is_valid()
         if not self.form.cleaned_data.get("service") and not self.service_form.cleaned_data.get(
             "name"
@@ -193,6 +222,13 @@ class ApplicationEditor:
             self.service_form.add_error(
                 "name", _("Pick a service from the register or enter a new one.")
             )
+            valid = False
+        if not complete:
+            return valid
+        if not (self.form.cleaned_data.get("purpose") or "").strip() and (
+            "purpose" not in self.form.errors
+        ):
+            self.form.add_error("purpose", _("Enter the purpose of use."))
             valid = False
         try:
             parse_request(self.request())
@@ -202,7 +238,7 @@ class ApplicationEditor:
                 form = self.service_form if form_name == "new_service" else self.form
                 if field and field in form.errors:
                     continue
-                form.add_error(field, err.message)
+                form.add_error(field, ENGINE_MESSAGES.get(err.path, err.message))
             valid = False
         return valid
 
@@ -214,7 +250,17 @@ class ApplicationEditor:
         try:
             return judging.decide(self.request()), []
         except RequestError as exc:
-            return None, [(self.label_for(err.path), err.message) for err in exc.errors]
+            return None, [
+                (self.label_for(err.path), str(ENGINE_MESSAGES.get(err.path, err.message)))
+                for err in exc.errors
+            ]
+
+    def picked_service(self) -> Service | None:
+        """The register's service chosen on the form (or the application's own)."""
+        if self.bound:
+            data = getattr(self.form, "cleaned_data", None) or {}
+            return data.get("service")
+        return self.instance.service if self.instance is not None else None
 
     def label_for(self, path: str) -> str:
         form_name, field = ENGINE_FIELD.get(path, (None, None))
@@ -222,6 +268,16 @@ class ApplicationEditor:
         if field and field in form.fields:
             return str(form.fields[field].label)
         return path
+
+    def invalid_labels(self) -> list[str]:
+        """The labels of the fields with an error, in form order (for the
+        message that says why a submission was not made)."""
+        labels = []
+        for form in (self.service_form, self.form):
+            for name, field in form.fields.items():
+                if name in form.errors:
+                    labels.append(str(field.label))
+        return labels
 
     # --- saving
 
@@ -309,11 +365,7 @@ class ChecklistItemForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = ItemStatus.choices
-        application = self.instance.application
-        self.fields["owner"].queryset = User.objects.filter(
-            Q(department_id=application.department_id, role=Role.APPLICANT) | Q(role=Role.SECURITY),
-            is_active=True,
-        ).order_by("role", "username")
+        self.fields["owner"].queryset = owner_candidates(self.instance.application)
 
     def clean(self):
         data = super().clean()
@@ -326,6 +378,113 @@ class ChecklistItemForm(forms.ModelForm):
     def save(self, actor) -> ChecklistItem:
         changes = {name: self.cleaned_data[name] for name in self.Meta.fields}
         return checklist.update_item(self.instance, actor, **changes)
+
+
+def owner_candidates(application: Application) -> QuerySet[User]:
+    """Who may own a checklist row: the department's applicants and the security office."""
+    return User.objects.filter(
+        Q(department_id=application.department_id, role=Role.APPLICANT) | Q(role=Role.SECURITY),
+        is_active=True,
+    ).order_by("role", "username")
+
+
+class ChecklistRowForm(ChecklistItemForm):
+    """One row of the checklist table, edited in place (prefix ``item-<pk>``).
+    ``owner_choices``: the owners, read once for the whole table."""
+
+    class Meta(ChecklistItemForm.Meta):
+        widgets = {
+            "status": forms.Select,
+            "na_reason": forms.TextInput,
+            "note": forms.Textarea(attrs={"rows": 1}),
+            "due_date": DateInput,
+        }
+
+    def __init__(self, *args, owner_choices=None, **kwargs):
+        kwargs.setdefault("prefix", f"item-{kwargs['instance'].pk}")
+        super().__init__(*args, **kwargs)
+        self.fields["na_reason"].help_text = ""  # the table has no room; the error says it
+        owner = self.fields["owner"]
+        if owner_choices is not None and isinstance(owner, forms.ModelChoiceField):
+            owner.choices = owner_choices
+        for field in self.fields.values():
+            field.widget.attrs["form"] = f"row-{self.instance.pk}"
+            field.widget.attrs["aria-label"] = f"{self.instance.item_id} {field.label}"
+        self.fields["na_reason"].widget.attrs["placeholder"] = self.fields["na_reason"].label
+
+
+KEEP = ""
+
+
+class ChecklistBulkForm(forms.Form):
+    """The same change to the selected rows; an empty field leaves it as it is."""
+
+    items = forms.TypedMultipleChoiceField(
+        label=_("Rows"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    na_reason = forms.CharField(
+        label=_("Reason it does not apply"), required=False, max_length=2000
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("(unchanged)"),
+    )
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput)
+    note = forms.CharField(
+        label=_("Add to the note"),
+        required=False,
+        max_length=2000,
+        help_text=_("Added as a new line under each row's note."),
+    )
+
+    def __init__(self, *args, application: Application, items, owner_choices=None, **kwargs):
+        kwargs["prefix"] = "bulk"
+        super().__init__(*args, **kwargs)
+        self.rows = {item.pk: item for item in items}
+        rows, status, owner = self.fields["items"], self.fields["status"], self.fields["owner"]
+        assert isinstance(rows, forms.ChoiceField) and isinstance(status, forms.ChoiceField)
+        assert isinstance(owner, forms.ModelChoiceField)
+        rows.choices = [(item.pk, item.item_id) for item in items]
+        rows.error_messages["required"] = _("Select the rows to change.")
+        status.choices = [(KEEP, _("(unchanged)")), *ItemStatus.choices]
+        owner.queryset = owner_candidates(application)
+        if owner_choices is not None:
+            owner.choices = [
+                ("", _("(unchanged)")),
+                *[c for c in owner_choices if c[0] != ""],
+            ]
+        for field in self.fields.values():
+            field.widget.attrs["form"] = "bulk"
+
+    def clean(self):
+        data = super().clean()
+        if self.is_bound and not (self.changes_from(data) or data.get("note", "").strip()):
+            raise forms.ValidationError(_("Choose what to change for the selected rows."))
+        return data
+
+    @staticmethod
+    def changes_from(data) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for name in ("status", "owner", "due_date"):
+            if data.get(name):
+                changes[name] = data[name]
+        if data.get("na_reason"):
+            changes["na_reason"] = data["na_reason"]
+        return changes
+
+    def selected(self) -> list[ChecklistItem]:
+        return [self.rows[pk] for pk in self.cleaned_data["items"]]
+
+    def save(self, actor) -> list[ChecklistItem]:
+        return checklist.update_items(
+            self.selected(),
+            actor,
+            append_note=self.cleaned_data.get("note", ""),
+            **self.changes_from(self.cleaned_data),
+        )
 
 
 class EvidenceForm(forms.Form):

@@ -174,11 +174,13 @@ class Application(models.Model):
     service = models.ForeignKey(
         Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="applications"
     )
-    purpose = models.TextField(_("purpose of use"))
+    # A draft may be saved before everything is stated; submitting checks
+    # (``forms.ApplicationEditor``), and an incomplete one is not judged.
+    purpose = models.TextField(_("purpose of use"), blank=True)
 
     # data (request.data)
     confidentiality = models.CharField(
-        _("confidentiality"), max_length=2, choices=Confidentiality.choices
+        _("confidentiality"), max_length=2, choices=Confidentiality.choices, blank=True
     )
     my_number = models.BooleanField(_("specific personal information (My Number)"), default=False)
     administrative_documents = models.BooleanField(
@@ -189,7 +191,9 @@ class Application(models.Model):
     )
 
     # connection (request.connection)
-    method = models.CharField(_("connection method"), max_length=20, choices=Method.choices)
+    method = models.CharField(
+        _("connection method"), max_length=20, choices=Method.choices, blank=True
+    )
     breakout_usage = models.CharField(
         _("local breakout usage"), max_length=20, choices=BreakoutUsage.choices, blank=True
     )

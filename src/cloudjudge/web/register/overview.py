@@ -23,6 +23,7 @@ from cloudjudge.web.register.models import (
     Status,
     Verdict,
 )
+from cloudjudge.web.search import search_words
 
 #: ``sort`` parameter → ordering; a leading ``-`` reverses.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -60,15 +61,7 @@ def search_register(
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Application]:
     """The register list: filtered, sorted, with what each row shows joined in."""
-    qs = applications
-    if q:
-        for word in q.split():
-            qs = qs.filter(
-                Q(number__icontains=word)
-                | Q(purpose__icontains=word)
-                | Q(service__name__icontains=word)
-                | Q(service__provider__icontains=word)
-            )
+    qs = search_words(applications, q, ("number", "purpose", "service__name", "service__provider"))
     if department:
         qs = qs.filter(department=department)
     if verdict:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("applications/", views.register_list, name="list"),
     path("applications/new/", views.application_create, name="create"),
     path("applications/preview/", views.application_preview, name="preview"),
+    path("applications/service-status/", views.service_status, name="service_status"),
     path("applications/<int:pk>/", views.application_detail, name="detail"),
     path("applications/<int:pk>/edit/", views.application_edit, name="edit"),
     path("applications/<int:pk>/action/", views.application_action, name="action"),
@@ -22,6 +23,12 @@ urlpatterns = [
         views.checklist_item,
         name="checklist_item",
     ),
+    path(
+        "applications/<int:pk>/checklist/<int:item_pk>/row/",
+        views.checklist_row,
+        name="checklist_row",
+    ),
+    path("applications/<int:pk>/checklist/bulk/", views.checklist_bulk, name="checklist_bulk"),
     path(
         "applications/<int:pk>/checklist/<int:item_pk>/evidence/",
         views.evidence_upload,

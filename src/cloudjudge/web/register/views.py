@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudjudge.catalog import default_catalog
 from cloudjudge.web.audit.models import Action
-from cloudjudge.web.audit.trail import record
+from cloudjudge.web.audit.trail import record, record_refusal
 from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.files import uploads
 from cloudjudge.web.register import (
@@ -33,14 +35,40 @@ from cloudjudge.web.register import (
 from cloudjudge.web.register.forms import (
     ActionForm,
     ApplicationEditor,
+    ChecklistBulkForm,
     ChecklistItemForm,
+    ChecklistRowForm,
     EvidenceForm,
     ExitStepForm,
     RegisterFilterForm,
 )
-from cloudjudge.web.register.models import Application, ExitStepCode
+from cloudjudge.web.register.models import Application, ExitStepCode, Service
 
 PAGE_SIZE = 25
+
+#: What the user reads once a step is taken, as a clerk would write it.
+DONE = {
+    workflow.Step.SUBMIT: gettext_lazy("The application was submitted."),
+    workflow.Step.APPROVE: gettext_lazy("The application was approved."),
+    workflow.Step.CISO_APPROVE: gettext_lazy("The CISO's approval was recorded."),
+    workflow.Step.RETURN: gettext_lazy("The application was returned to the applicant."),
+    workflow.Step.REJECT: gettext_lazy("The application was rejected."),
+    workflow.Step.START_USE: gettext_lazy("Use of the service has started."),
+    workflow.Step.MARK_REVIEW_DUE: gettext_lazy("The application was marked for review."),
+    workflow.Step.REVIEW_DONE: gettext_lazy("The yearly review was recorded."),
+    workflow.Step.BEGIN_EXIT: gettext_lazy("The exit procedure has begun (EXIT-1 to EXIT-3)."),
+    workflow.Step.END: gettext_lazy("Use of the service has ended."),
+}
+
+
+def _refused(
+    request: AuthenticatedRequest, exc: workflow.WorkflowError, application: Application
+) -> None:
+    """A step the workflow refused: the user reads why, the audit trail keeps
+    it as アクセス拒否 (403: not theirs to do; 409: a guard failed, as in the API)."""
+    status = 403 if isinstance(exc, workflow.NotAllowed) else 409
+    record_refusal(request, exc.message, status=status, code=exc.code, obj=application)
+    messages.error(request, exc.message)
 
 
 def _application(request: AuthenticatedRequest, pk: int, *related: str) -> Application:
@@ -162,8 +190,24 @@ def _form_page(
             "application": application,
             "decision": decision,
             "missing": missing,
+            "picked_service": editor.picked_service(),
         },
     )
+
+
+def _valid(request: AuthenticatedRequest, editor: ApplicationEditor) -> bool:
+    """A draft is saved with facts still missing; submitting needs them all,
+    and the message names the fields to fill in."""
+    submitting = bool(request.POST.get("submit"))
+    if editor.is_valid(complete=submitting):
+        return True
+    if submitting:
+        messages.error(
+            request,
+            _("The application was not submitted. Fill in: %(fields)s.")
+            % {"fields": "、".join(editor.invalid_labels())},
+        )
+    return False
 
 
 def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpResponse:
@@ -171,9 +215,14 @@ def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpRespo
     if request.POST.get("submit"):
         try:
             workflow.perform(application, workflow.Step.SUBMIT, request.user)
-            messages.success(request, _("The application was submitted for review."))
+            messages.success(request, DONE[workflow.Step.SUBMIT])
         except workflow.WorkflowError as exc:
-            messages.error(request, exc.message)
+            _refused(request, exc, application)
+    elif application.latest_judgement_id is None:
+        messages.success(
+            request,
+            _("The draft was saved. It is judged once the required facts are filled in."),
+        )
     else:
         messages.success(request, _("The application was saved as a draft."))
     return redirect("register:detail", pk=application.pk)
@@ -184,7 +233,7 @@ def application_create(request: AuthenticatedRequest) -> HttpResponse:
     if not permissions.can_create_application(request.user):
         raise PermissionDenied
     editor = ApplicationEditor(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and editor.is_valid():
+    if request.method == "POST" and _valid(request, editor):
         return _save(request, editor)
     return _form_page(request, editor, None)
 
@@ -196,9 +245,19 @@ def application_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
     editor = ApplicationEditor(data, instance=application)
-    if request.method == "POST" and editor.is_valid():
+    if request.method == "POST" and _valid(request, editor):
         return _save(request, editor)
     return _form_page(request, editor, application)
+
+
+@require_GET
+def service_status(request: AuthenticatedRequest) -> HttpResponse:
+    """The registry status of the service picked on the form (htmx)."""
+    if not permissions.can_create_application(request.user):
+        raise PermissionDenied
+    pk = request.GET.get("service", "")
+    service = Service.objects.filter(pk=pk).first() if pk.isdigit() else None
+    return render(request, "register/_service_status.html", {"service": service})
 
 
 @require_POST
@@ -215,31 +274,91 @@ def application_preview(request: AuthenticatedRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- application detail
 
 
-@require_GET
-def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    user = request.user
-    application = _application(
-        request, pk, "applicant", "latest_judgement", "approved_by", "ciso_approved_by"
-    )
+def _checklist(
+    application: Application,
+    user,
+    *,
+    bound: ChecklistRowForm | None = None,
+    bulk: ChecklistBulkForm | None = None,
+) -> dict[str, Any]:
+    """What the checklist section shows: its rows, and for whoever may work
+    on them a form per row (``bound``: the one just posted, with its errors)
+    and the bulk form (``bulk``)."""
     items = list(application.checklist_items.select_related("owner").prefetch_related("evidence"))
     active_items = [i for i in items if i.active]
+    can_work = permissions.can_work_checklist(user, application)
+    rows: list[tuple[Any, ChecklistRowForm | None]] = [(item, None) for item in active_items]
+    if can_work and active_items:
+        owner_field = ChecklistRowForm(instance=active_items[0]).fields["owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_choices = list(owner_field.choices)  # type: ignore[arg-type]
+        rows = [
+            (
+                item,
+                bound
+                if bound is not None and bound.instance.pk == item.pk
+                else ChecklistRowForm(instance=item, owner_choices=owner_choices),
+            )
+            for item in active_items
+        ]
+        if bulk is None:
+            bulk = ChecklistBulkForm(
+                application=application, items=active_items, owner_choices=owner_choices
+            )
+    selected: set[int] = set()
+    if bulk is not None and bulk.is_bound:
+        selected = {int(v) for v in bulk["items"].value() or [] if str(v).isdigit()}
+    return {
+        "application": application,
+        "items": active_items,
+        "rows": rows,
+        "selected": selected,
+        "bulk_form": bulk if can_work else None,
+        "retired_items": [i for i in items if not i.active],
+        "progress": checklist.Progress(sum(i.resolved for i in active_items), len(active_items)),
+        "can_work": can_work,
+    }
+
+
+def _exit_steps(application: Application) -> list[Any]:
+    """EXIT-1..3, each with the checklist row of the same ID (``.row``) it links to."""
+    rows = {
+        i.item_id: i
+        for i in application.checklist_items.filter(active=True, item_id__in=ExitStepCode.values)
+    }
+    steps = list(application.exit_steps.select_related("done_by"))
+    for step in steps:
+        setattr(step, "row", rows.get(step.step))  # noqa: B010 (a display attribute)
+    return steps
+
+
+def _detail_page(request: AuthenticatedRequest, application: Application, **checklist_forms):
+    user = request.user
     context = {
+        **_checklist(application, user, **checklist_forms),
         "application": application,
         "decision": application.latest_judgement.decision if application.latest_judgement else None,
         "judgements": application.judgements.select_related("actor").defer("request", "decision"),
-        "items": active_items,
-        "retired_items": [i for i in items if not i.active],
-        "progress": checklist.Progress(sum(i.resolved for i in active_items), len(active_items)),
         "history": application.status_changes.select_related("actor"),
         "reviews": application.reviews.select_related("actor"),
-        "exit_steps": list(application.exit_steps.select_related("done_by")),
+        "exit_steps": _exit_steps(application),
         "exit_evidence": [e for e in application.evidence.all() if e.exit_step],
         "actions": workflow.available_actions(application, user),
         "can_edit": permissions.can_edit_application(user, application),
-        "can_work": permissions.can_work_checklist(user, application),
         "EXIT_2": ExitStepCode.EXIT_2,
     }
     return render(request, "register/detail.html", context)
+
+
+def _detail_application(request: AuthenticatedRequest, pk: int) -> Application:
+    return _application(
+        request, pk, "applicant", "latest_judgement", "approved_by", "ciso_approved_by"
+    )
+
+
+@require_GET
+def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, _detail_application(request, pk))
 
 
 @require_POST
@@ -255,12 +374,9 @@ def application_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except workflow.NotAllowed as exc:
         raise PermissionDenied(exc.message) from None
     except workflow.GuardFailed as exc:
-        messages.error(request, exc.message)
+        _refused(request, exc, application)
     else:
-        messages.success(
-            request,
-            _("%(action)s: done.") % {"action": workflow.Step(form.cleaned_data["action"]).label},
-        )
+        messages.success(request, DONE[workflow.Step(form.cleaned_data["action"])])
     return redirect("register:detail", pk=application.pk)
 
 
@@ -307,6 +423,85 @@ def checklist_item(request: AuthenticatedRequest, pk: int, item_pk: int) -> Http
             "can_work": can_work,
         },
     )
+
+
+def _htmx(request: AuthenticatedRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@require_POST
+def checklist_row(request: AuthenticatedRequest, pk: int, item_pk: int) -> HttpResponse:
+    """One row of the checklist table changed in place: with htmx the row
+    comes back (with its errors next to it); without, the page, at the row."""
+    application = _detail_application(request, pk)
+    item = get_object_or_404(
+        application.checklist_items.filter(active=True).select_related("owner"), pk=item_pk
+    )
+    if not permissions.can_work_checklist(request.user, application):
+        raise PermissionDenied(
+            _("You may not change this checklist, or not while the application is %(status)s.")
+            % {"status": application.get_status_display()}
+        )
+    item.application = application
+    form = ChecklistRowForm(request.POST, instance=item)
+    if form.is_valid():
+        form.save(request.user)
+        saved = True
+    else:
+        saved = False
+    if _htmx(request):
+        context = _checklist(application, request.user, bound=None if saved else form)
+        row = next(r for r in context["rows"] if r[0].pk == item.pk)
+        return render(
+            request,
+            "register/_checklist_row.html",
+            {**context, "item": row[0], "row_form": row[1], "saved": saved},
+        )
+    if saved:
+        messages.success(request, _("%(item)s was updated.") % {"item": item.item_id})
+        return redirect(f"{reverse('register:detail', args=[application.pk])}#item-{item.pk}")
+    return _detail_page(request, application, bound=form)
+
+
+@require_POST
+def checklist_bulk(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The same change to the selected rows, in one transaction (each row
+    audited as a single edit would be)."""
+    application = _detail_application(request, pk)
+    if not permissions.can_work_checklist(request.user, application):
+        raise PermissionDenied(
+            _("You may not change this checklist, or not while the application is %(status)s.")
+            % {"status": application.get_status_display()}
+        )
+    items = list(application.checklist_items.filter(active=True).select_related("owner"))
+    form = ChecklistBulkForm(request.POST, application=application, items=items)
+    done: list[Any] = []
+    if form.is_valid():
+        try:
+            done = form.save(request.user)
+        except checklist.BulkError as exc:
+            for row, message in exc.errors:
+                form.add_error(None, f"{row.item_id}: {message}")
+    if done:
+        note = ngettext(
+            "%(n)d checklist row was updated.", "%(n)d checklist rows were updated.", len(done)
+        ) % {"n": len(done)}
+        if not _htmx(request):
+            messages.success(request, note)
+            return redirect(
+                f"{reverse('register:detail', args=[application.pk])}#checklist-heading"
+            )
+    else:
+        note = ""
+    # after a change, a fresh bulk form (nothing selected); else the one posted, with its errors
+    shown = None if done else form
+    if _htmx(request):
+        return render(
+            request,
+            "register/_checklist.html",
+            {**_checklist(application, request.user, bulk=shown), "bulk_done": note},
+        )
+    return _detail_page(request, application, bulk=shown)
 
 
 @require_POST
@@ -363,7 +558,10 @@ def exit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
                 evidence.store(application, certificate, request.user, exit_step=step)
             workflow.complete_exit_step(application, step, request.user, form.cleaned_data["note"])
     except (workflow.WorkflowError, ValidationError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+        if isinstance(exc, workflow.WorkflowError):
+            _refused(request, exc, application)
+        else:
+            messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("%(step)s is complete.") % {"step": step})
     return redirect("register:detail", pk=application.pk)

@@ -113,7 +113,10 @@ def ciso_approval_given(application: Application, actor: User | None) -> Reason 
 
 def judged(application: Application, actor: User | None) -> Reason | None:
     if application.latest_judgement_id is None:
-        return _("The application has not been judged yet.")
+        return _(
+            "The application cannot be judged until its required facts are filled in: "
+            "edit it and fill them in."
+        )
     return None
 
 

@@ -19,10 +19,21 @@ from cloudjudge.web.register import judging
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries import audit
 from cloudjudge.web.registries.models import RegistryEntry, RegistryLink, RegistrySnapshot
+from cloudjudge.web.search import search_words
 
 #: The statuses the list can be filtered by: an entry's status on a day, and
 #: ``removed`` and ``renewed`` (left the list, or renewed under a new number).
 FILTER_STATUSES: tuple[str, ...] = (*get_args(core.ListingStatus), "removed", "renewed")
+
+
+def _entry_match(word: str) -> Q:
+    """Beyond the folded name and provider: the list's number as the list
+    writes it, and the matching keys of the names (corporate forms dropped)."""
+    match = Q(number__icontains=core.normalise_number(word))
+    key = core.normalise_name(word)
+    if key:
+        match |= Q(name_key__contains=key) | Q(provider_key__contains=key)
+    return match
 
 
 def snapshot_dict(snap: RegistrySnapshot) -> dict[str, Any]:
@@ -97,17 +108,8 @@ def search_entries(
         qs = qs.filter(kind=kind)
     if status:
         qs = qs.filter(status_q(status, today, days))
-    for word in q.split():
-        key = core.normalise_name(word)
-        match = (
-            Q(number__icontains=core.normalise_number(word))
-            | Q(service_name__icontains=word)
-            | Q(provider__icontains=word)
-        )
-        if key:
-            match |= Q(name_key__contains=key) | Q(provider_key__contains=key)
-        qs = qs.filter(match)
-    return qs.order_by("kind", "number")
+    found = search_words(qs, q, ("service_name", "provider"), extra=_entry_match)
+    return found.order_by("kind", "number")
 
 
 # --------------------------------------------------------------------------- editing

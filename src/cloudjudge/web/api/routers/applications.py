@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
@@ -24,6 +23,7 @@ from cloudjudge.web.register.applications import FACT_FIELDS
 from cloudjudge.web.register.forms import ApplicationEditor
 from cloudjudge.web.register.models import Application, Service
 from cloudjudge.web.register.workflow import NotAllowed
+from cloudjudge.web.search import search_words
 
 router = Router(tags=["applications"])
 services_router = Router(tags=["services"])
@@ -229,7 +229,6 @@ def list_services(
 ):
     """What an application's ``service_id`` can be (as the UI's service picker)."""
     services = Service.objects.all()
-    for word in q.split():
-        services = services.filter(Q(name__icontains=word) | Q(provider__icontains=word))
+    services = search_words(services, q, ("name", "provider"))
     rows, numbers = paginate(services, page, page_size)
     return {**numbers, "items": [serialize.service(s) for s in rows]}

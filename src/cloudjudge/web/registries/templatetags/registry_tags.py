@@ -13,6 +13,7 @@ from cloudjudge.registries import KIND_LABELS
 from cloudjudge.web.register import permissions as register_permissions
 from cloudjudge.web.registries import permissions
 from cloudjudge.web.registries.checking import DashboardAlerts, registry_alerts
+from cloudjudge.web.registries.listings import effective_listings
 from cloudjudge.web.registries.models import ListingCheck
 
 register = template.Library()
@@ -53,3 +54,12 @@ def dashboard_alerts(context) -> DashboardAlerts:
 @register.filter
 def can_view_registries(user) -> bool:
     return permissions.can_view(user)
+
+
+@register.inclusion_tag("registries/_service_status.html")
+def service_registry_status(service):
+    """What the registry says today about a service picked on the application
+    form: each list, whether it counts for the judgement, and its status."""
+    if service is None:
+        return {"service": None, "checks": []}
+    return {"service": service, "checks": effective_listings(service).checks}

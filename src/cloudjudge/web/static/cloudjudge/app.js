@@ -72,5 +72,27 @@
     }
   });
 
+  /* A service picked from the register: the block for a service not in the
+     register yet is beside the point, so it is hidden and not sent. */
+  function syncServiceBlock(form) {
+    var picker = form.querySelector('select[name="service"]');
+    var block = form.querySelector("#new-service");
+    if (!picker || !block) {
+      return;
+    }
+    var picked = picker.value !== "";
+    block.hidden = picked;
+    block.querySelectorAll("input, select, textarea").forEach(function (input) {
+      input.disabled = picked;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input && input.name === "service" && input.form && input.form.classList.contains("appform")) {
+      syncServiceBlock(input.form);
+    }
+  }, true);
+
   document.querySelectorAll("form.appform").forEach(syncBreakoutUsage);
+  document.querySelectorAll("form.appform").forEach(syncServiceBlock);
 })();

@@ -1,0 +1,95 @@
+"""Every search box folds width, case and kana (``web/search.py``): the
+register, the registries, the audit log and the API's service picker find a
+name however it was typed, on SQLite and on PostgreSQL alike (the suite runs
+on both)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cloudjudge.web.audit import trail
+from cloudjudge.web.audit.models import Action, AuditEntry
+from cloudjudge.web.audit.search import filter_entries
+from cloudjudge.web.register import overview
+from cloudjudge.web.register.models import Application
+from cloudjudge.web.search import fold, search_words
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("typed", "folded"),
+    [
+        ("ｋｉｎｔｏｎｅ", "kintone"),
+        ("Kintone", "kintone"),
+        ("ｸﾗｳﾄﾞ", "クラウド"),
+        ("くらうど", "クラウド"),
+        ("ＡＢＣドライブ", "abcドライブ"),
+        ("①", "1"),
+    ],
+)
+def test_fold(typed, folded):
+    assert fold(typed) == folded
+
+
+@pytest.fixture
+def services(make_application, make_service):
+    made = {
+        "kintone": make_application(
+            service=make_service(name="kintone", provider="サイボウズ株式会社")
+        ),
+        "cloud": make_application(
+            service=make_service(name="クラウド会計", provider="会計システム株式会社")
+        ),
+        "hira": make_application(
+            service=make_service(name="ぐるーぷうぇあ", provider="ひらがな商事"),
+            purpose="ＷＥＢ会議",
+        ),
+    }
+    return made
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("ｋｉｎｔｏｎｅ", {"kintone"}),
+        ("KINTONE", {"kintone"}),
+        ("ｸﾗｳﾄﾞ", {"cloud"}),
+        ("くらうど", {"cloud"}),
+        ("グループウェア", {"hira"}),
+        ("ｗｅｂ 会議", {"kintone", "cloud", "hira"}),  # the purpose, folded
+        ("ｻｲﾎﾞｳｽﾞ　kintone", {"kintone"}),  # a full-width space separates words too
+        ("kintone クラウド", set()),  # every word must be found
+    ],
+)
+def test_the_register_folds_width_and_kana(services, q, expected):
+    found = set(overview.search_register(Application.objects.all(), q=q))
+    assert found == {services[k] for k in expected}
+
+
+def test_the_register_page_finds_kintone_typed_full_width(login, services, applicant):
+    page = login(applicant).get(reverse("register:list"), {"q": "ｋｉｎｔｏｎｅ"}).content.decode()
+    assert services["kintone"].number in page
+    assert services["cloud"].number not in page
+
+
+def test_the_api_service_picker_folds_too(login, services, applicant):
+    body = login(applicant).get("/api/v1/services", {"q": "ｸﾗｳﾄﾞ"}).json()
+    assert [s["name"] for s in body["items"]] == ["クラウド会計"]
+
+
+def test_the_audit_log_search_folds(applicant, security, login, make_user):
+    trail.record(
+        Action.EXPORT, actor=security, object_type="x.y", object_repr="クラウド台帳の書き出し"
+    )
+    found = filter_entries(AuditEntry.objects.all(), q="ｸﾗｳﾄﾞ")
+    assert [e.object_repr for e in found] == ["クラウド台帳の書き出し"]
+    assert filter_entries(AuditEntry.objects.all(), q="くらうど").count() == 1
+    page = login(make_user("auditor")).get("/audit/", {"q": "ｸﾗｳﾄﾞ"}).content.decode()
+    assert "クラウド台帳の書き出し" in page
+
+
+def test_search_words_leaves_the_queryset_alone_without_words(services):
+    qs = Application.objects.all()
+    assert search_words(qs, "  \u3000 ", ["purpose"]) is qs
