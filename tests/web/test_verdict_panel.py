@@ -152,7 +152,14 @@ def test_the_2_or_1_my_number_finding_sits_next_to_the_field(login, applicant):
     # A full page (a form sent back with errors) shows it next to the field too.
     page = client.post(
         reverse("register:create"),
-        form(confidentiality="2", my_number="on", method="lgwan_asp", purpose=""),
+        form(
+            confidentiality="2",
+            my_number="on",
+            method="lgwan_asp",
+            purpose="",
+            save=None,
+            submit="1",
+        ),
     ).content.decode()
     field = page.index('name="my_number"')
     assert page.index('id="my-number-note"') > field
@@ -181,7 +188,13 @@ def test_a_contractors_download_without_a_download_is_refused_at_the_field(login
     client = login(applicant)
     response = client.post(
         reverse("register:create"),
-        form(confidentiality="2", method="lgwan_asp", download_by_contractor="on"),
+        form(
+            confidentiality="2",
+            method="lgwan_asp",
+            download_by_contractor="on",
+            save=None,
+            submit="1",
+        ),
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
