@@ -28,8 +28,7 @@ e-mails all show it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,12 +38,12 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.presentation.dates import format_date
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import changes, record, snapshot
 from cloudjudge.web.register import checklist, permissions
-from cloudjudge.presentation.dates import format_date
 from cloudjudge.web.register.models import (
     OPEN_ITEM_STATUSES,
     Application,
