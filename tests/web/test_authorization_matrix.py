@@ -633,6 +633,7 @@ def world(
         ending.refresh_from_db()
         if ending.needs_ciso_approval:
             workflow.perform(ending, Step.CISO_APPROVE, ciso)
+        ending.checklist_items.update(status="done")  # 利用開始 needs them resolved
         workflow.perform(ending, Step.START_USE, user)
         workflow.perform(ending, Step.BEGIN_EXIT, user)
         objects.update(

@@ -15,7 +15,18 @@ from cloudjudge.web.register.workflow import Condition, GuardFailed, NotAllowed,
 pytestmark = pytest.mark.django_db
 
 #: Words that each say a different stage; a line may carry at most one of them.
-STAGE_WORDS = ["下書き", "差戻し", "申請中", "承認済", "確認済", "利用中", "見直し", "終了", "却下", "禁止"]
+STAGE_WORDS = [
+    "下書き",
+    "差戻し",
+    "申請中",
+    "承認済",
+    "確認済",
+    "利用中",
+    "見直し",
+    "終了",
+    "却下",
+    "禁止",
+]
 APPROVAL_STATES = ["none", "security", "security+ciso", "ciso_only"]
 
 
@@ -147,7 +158,10 @@ def test_a_worse_verdict_moves_an_application_in_use_to_needs_review(
 
 def test_an_equal_or_better_verdict_changes_nothing(in_use, security):
     app = in_use()
-    assert workflow.mark_needs_review_if_worse(app, "approval_required", "permitted", security) is False
+    assert (
+        workflow.mark_needs_review_if_worse(app, "approval_required", "permitted", security)
+        is False
+    )
     assert workflow.mark_needs_review_if_worse(app, "permitted", "permitted", security) is False
     assert app.status == Status.IN_USE
 
@@ -205,7 +219,9 @@ def test_a_conditional_approval_lets_named_rows_stay_open(approved, applicant, s
     extra = rows[1]
     extra.status = ItemStatus.TODO
     extra.save()
-    workflow.approve_conditionally(approved, security, [Condition(first, colleague, due)], "条件付き")
+    workflow.approve_conditionally(
+        approved, security, [Condition(first, colleague, due)], "条件付き"
+    )
     with pytest.raises(GuardFailed):
         workflow.perform(approved, Step.START_USE, applicant)
     workflow.approve_conditionally(
