@@ -37,7 +37,6 @@ from cloudjudge.web.register.models import (
     BreakoutUsage,
     ChecklistItem,
     Method,
-    Status,
     Verdict,
 )
 
@@ -67,7 +66,7 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("接続方法", 26),
     Column("利用方法", 30),
     Column("判定", 22),
-    Column("状態", 14),
+    Column("状態", 40, wrap=True),
     Column("CISO 承認要否", 14),
     Column("チェックリスト対応済", 12),
     Column("チェックリスト項目数", 12),
@@ -102,6 +101,14 @@ def _japanese(choices: type[models.Choices]) -> dict[str, str]:
         return {code: str(label) for code, label in choices.choices}
 
 
+def _status_line(app: Application) -> str:
+    """The one status line (``workflow.state_of``), in Japanese."""
+    from cloudjudge.web.register.workflow import state_of
+
+    with translation.override("ja"):
+        return str(state_of(app).line)
+
+
 def _local_date(value: datetime.datetime | None) -> datetime.date | None:
     return timezone.localdate(value) if value else None
 
@@ -118,7 +125,7 @@ def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
 
     Each application needs ``service``, ``department`` and ``applicant`` loaded
     and ``.progress`` set (``checklist.attach_progress``)."""
-    status, verdict = _japanese(Status), _japanese(Verdict)
+    verdict = _japanese(Verdict)
     method, usage = _japanese(Method), _japanese(BreakoutUsage)
     for app in applications:
         progress = getattr(app, "progress", None)
@@ -133,7 +140,7 @@ def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
             method.get(app.method, app.method),
             usage.get(app.breakout_usage, app.breakout_usage),
             verdict.get(app.verdict, "未判定"),
-            status.get(app.status, app.status),
+            _status_line(app),
             labels.YES if app.needs_ciso_approval else labels.NO,
             progress.resolved if progress else None,
             progress.total if progress else None,
