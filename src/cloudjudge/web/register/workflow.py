@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models, transaction
@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cloudjudge.presentation.dates import format_date
+from cloudjudge.presentation.dates import DateStyle, format_date
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
@@ -768,7 +768,7 @@ def _who(user: User | None) -> str:
 def _day(value: datetime.datetime | datetime.date | None) -> str:
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
-    return format_date(value, settings.CLOUDJUDGE_DATE_STYLE)
+    return format_date(value, cast(DateStyle, settings.CLOUDJUDGE_DATE_STYLE))
 
 
 def state_of(application: Application) -> State:

@@ -2,9 +2,9 @@
 the dashboard and the API all call ``check_in_use``.
 
 A service is in use when an application for it is approved, in use, due for
-review, sent back for review (見直しが必要) or being ended. For each such service and each list it declares, or
-that the registry finds it on, an alert is raised when on ``today`` the
-listing
+review, sent back for review (見直しが必要) or being ended. For each such
+service and each list it declares, or that the registry finds it on, an alert
+is raised when on ``today`` the listing
 
 * ``expiring`` — will expire within ``days`` days (no renewal pending),
 * ``renewal_pending`` — is past its expiry date and still valid while the

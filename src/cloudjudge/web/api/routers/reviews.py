@@ -85,5 +85,6 @@ def conditional_approval(
                 _("%(item)s: choose an active owner.") % {"item": row.item_id}, "owner"
             )
         conditions.append(workflow.Condition(item, owner, row.due_date))
-    workflow.approve_conditionally(application, request.auth, conditions, payload.comment)
+    actor = request.auth  # type: ignore[attr-defined]
+    workflow.approve_conditionally(application, actor, conditions, payload.comment)
     return detail(request, application.pk)
