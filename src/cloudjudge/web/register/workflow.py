@@ -863,7 +863,9 @@ def approvals_given(application: Application) -> list[Approval]:
         )
     if application.ciso_approved_at is not None:
         given.append(
-            Approval(_("CISO approval"), application.ciso_approved_at, application.ciso_approved_by)
+            Approval(
+                _("CISO's approval"), application.ciso_approved_at, application.ciso_approved_by
+            )
         )
     if application.conditionally_approved_at is not None:
         given.append(
