@@ -563,6 +563,7 @@ class Seeder:
         "owner",
         "due_date",
         "note",
+        "open_under_condition",
         "updated_at",
         "updated_by",
     )
@@ -601,6 +602,7 @@ class Seeder:
                     rng.choice(owners) if status != "todo" or due else None,
                     ops.adapt_datefield_value(due),
                     note,
+                    False,
                     stamp,
                     applicant.pk,
                 )
