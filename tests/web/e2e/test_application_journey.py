@@ -128,6 +128,16 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     expect(verdict(page).locator(".findings")).to_contain_text("3.1(1)(ウ)②")
     shot(page, "verdict-internet-pc-prohibited")
 
+    # Submitting it now warns first and shows the remedies: it is only saved as a draft.
+    page.get_by_role("button", name="保存して申請").click()
+    expect(page.get_by_role("heading", name="確認：申請する")).to_be_visible()
+    expect(page.locator(".prohibited-warning")).to_contain_text("判定は「禁止」です。")
+    expect(page.locator("ul.remedies li").first).to_be_visible()
+    expect_state(page, "下書き・申請者", "申請者")
+    shot(page, "prohibited-submit-remedies")
+    page.get_by_role("link", name="申請内容を変更する").click()
+    expect(page.get_by_label("例外の根拠")).to_be_visible()
+
     # The ground for the exception: allowed only with the CISO's approval.
     page.get_by_label("外部事業者との情報共有・ファイル共有の実現方法が限られる").check()
     page.get_by_label("例外の根拠").fill(
