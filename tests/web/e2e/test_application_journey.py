@@ -189,7 +189,9 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     log_in(page, ciso.username, PASSWORD, device=ciso_device, shot=shot, step="login-ciso")
     page.get_by_role("navigation").get_by_role("link", name="審査待ち").click()
     page.get_by_role("link", name=number).click()
-    act(page, "統括情報セキュリティ責任者として承認", comment="承認します。", shot=shot)
+    act(
+        page, "統括情報セキュリティ責任者として承認", comment="承認します。", shot=shot, step="ciso"
+    )
     expect(status_line(page)).to_contain_text("承認済（統括承認 令和")
     expect(status_line(page)).to_contain_text("統括 責任")
     expect(next_actor(page)).to_have_text("次の対応: 申請者")
