@@ -563,6 +563,7 @@ class Seeder:
         "owner",
         "due_date",
         "note",
+        "open_under_condition",
         "updated_at",
         "updated_by",
     )
@@ -601,6 +602,7 @@ class Seeder:
                     rng.choice(owners) if status != "todo" or due else None,
                     ops.adapt_datefield_value(due),
                     note,
+                    False,
                     stamp,
                     applicant.pk,
                 )
@@ -762,6 +764,7 @@ def report(rows, target_of) -> None:
 
 
 def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) -> None:
+    from django.db.models import Count
     from django.test import Client, override_settings
 
     from cloudjudge.web.register.models import Application
@@ -772,6 +775,20 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
     reviewer = client_for(security)
     dept_client = client_for(applicant)
     ciso = client_for(seeder.ciso)
+    # The application pages: the one with the longest checklist, and one of the department's.
+    busiest = (
+        Application.objects.annotate(rows=Count("checklist_items"))
+        .order_by("-rows", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    own = (
+        Application.objects.filter(department=dept)
+        .annotate(rows=Count("checklist_items"))
+        .order_by("-rows", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
     page_cases = [
         ("register list, page 1 (security office)", reviewer, "/applications/"),
@@ -790,6 +807,10 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
         ("dashboard (security office)", reviewer, "/"),
         ("dashboard (applicant's department)", dept_client, "/"),
         ("review queue (CISO)", ciso, "/reviews/"),
+        # The dashboard opens with the role's action list (あなたの対応が必要な申請).
+        ("dashboard with action list (CISO)", ciso, "/"),
+        ("application page, longest checklist", reviewer, f"/applications/{busiest}/"),
+        ("application page (applicant's dept)", dept_client, f"/applications/{own}/"),
     ]
     rows = []
     for label, client, url in page_cases:

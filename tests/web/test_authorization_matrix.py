@@ -155,6 +155,9 @@ JUDGE_BODY = {
 ISMAP_LIST = (
     "登録番号,クラウドサービスの名称,事業者,監査対象期間の末日,更新申請中,取下げ・登録取消\r\n"
     "C98-0001-1,マトリクス検証クラウド,検証株式会社,2099/03/31,,\r\n"
+    # The applications' own services stay listed: the import re-judges them.
+    "C98-0002-1,市民課だけが使うクラウド,サンプル株式会社,2099/03/31,,\r\n"
+    "C98-0003-1,税務課だけが使うクラウド,サンプル株式会社,2099/03/31,,\r\n"
 ).encode()
 
 
@@ -187,6 +190,11 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "register:edit": [
         *own_and_other("get", EDITS_OWN, pk="app"),
         *own_and_other("post", EDITS_OWN, pk="app", data={}),
+    ],
+    # A draft: nobody may record a conditional approval yet (403), outside the scope 404.
+    "register:conditional": [
+        *own_and_other("get", who(403, outsider=404), pk="app"),
+        *own_and_other("post", who(403, outsider=404), pk="app", data={}),
     ],
     "register:action": [
         *own_and_other("get", POST_ONLY, missing=405, pk="app"),
@@ -383,6 +391,13 @@ EXPECTATIONS: dict[str, list[Case]] = {
         who(403, applicant=200, outsider=404, anonymous=401),
         application_id="app",
         data={"action": "submit"},
+        auth="token",
+    ),
+    "api:conditional_approval": own_and_other(
+        "post",
+        who(403, outsider=404, anonymous=401),
+        application_id="app",
+        data={"rows": []},
         auth="token",
     ),
     "api:list_services": [get(API_EVERYONE, auth="token")],
@@ -647,6 +662,7 @@ def world(
         ending.refresh_from_db()
         if ending.needs_ciso_approval:
             workflow.perform(ending, Step.CISO_APPROVE, ciso)
+        ending.checklist_items.update(status="done")  # 利用開始 needs them resolved
         workflow.perform(ending, Step.START_USE, user)
         workflow.perform(ending, Step.BEGIN_EXIT, user)
         objects.update(

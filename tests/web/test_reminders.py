@@ -92,11 +92,13 @@ def world(make_user, make_application, applicant, colleague, security, ciso, oth
     for app, due in ((w.soon, TODAY + datetime.timedelta(days=10)), (w.today, TODAY)):
         workflow.perform(app, Step.SUBMIT, applicant)
         workflow.perform(app, Step.APPROVE, security)
+        app.checklist_items.update(status="done")  # 利用開始 needs them resolved
         workflow.perform(app, Step.START_USE, applicant)
         type(app).objects.filter(pk=app.pk).update(review_due=due)
     w.far = make_application()  # in use, review a year away: nobody is told
     for action, actor in ((Step.SUBMIT, applicant), (Step.APPROVE, security)):
         workflow.perform(w.far, action, actor)
+    w.far.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(w.far, Step.START_USE, applicant)
     return w
 

@@ -157,17 +157,32 @@ def test_review_queue_and_actions(login, make_application, applicant, security, 
     )
     workflow.perform(app, Step.SUBMIT, applicant)
     assert app.number in login(security).get(reverse("register:reviews")).content.decode()
-    response = login(security).post(
-        reverse("register:action", args=[app.pk]), {"action": "approve", "comment": "OK"}
+    url = reverse("register:action", args=[app.pk])
+    # Approving asks first, listing the checklist rows still open.
+    asked = login(security).post(url, {"action": "approve", "comment": "OK"})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "確認：承認" in page and "件未完了です" not in page
+    assert (
+        f"{app.checklist_items.filter(active=True).count()} 件のチェックリスト項目が未完了です"
+        in page
     )
+    app.refresh_from_db()
+    assert app.status == Status.SUBMITTED  # nothing done yet
+    response = login(security).post(url, {"action": "approve", "comment": "OK", "confirmed": "1"})
     assert response.status_code == 302
     # approved, but still waiting in the CISO's queue
     assert app.number not in login(security).get(reverse("register:reviews")).content.decode()
     assert app.number in login(ciso).get(reverse("register:reviews")).content.decode()
     page = login(applicant).get(reverse("register:detail", args=[app.pk])).content.decode()
     assert "disabled" in page  # start use is blocked until the CISO approves
-    login(ciso).post(reverse("register:action", args=[app.pk]), {"action": "ciso_approve"})
-    login(applicant).post(reverse("register:action", args=[app.pk]), {"action": "start_use"})
+    login(ciso).post(url, {"action": "ciso_approve", "confirmed": "1"})
+    refused = login(applicant).post(url, {"action": "start_use", "confirmed": "1"}, follow=True)
+    assert "条件付き承認を記録してから利用を開始してください" in refused.content.decode()
+    app.refresh_from_db()
+    assert app.status == Status.APPROVED  # open required rows: refused
+    app.checklist_items.update(status="done")
+    login(applicant).post(url, {"action": "start_use", "confirmed": "1"})
     app.refresh_from_db()
     assert app.status == Status.IN_USE
 

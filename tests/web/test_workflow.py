@@ -39,6 +39,7 @@ def test_the_whole_lifecycle(submitted, applicant, security, settings):
     assert app.status == Status.SUBMITTED and app.submitted_at
     workflow.perform(app, Step.APPROVE, security, "確認しました")
     assert (app.status, app.approved_by) == (Status.APPROVED, security)
+    app.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(app, Step.START_USE, applicant)
     today = timezone.localdate()
     assert app.status == Status.IN_USE
@@ -99,6 +100,7 @@ def test_approval_required_needs_the_ciso_before_use(submitted, applicant, secur
         workflow.perform(app, Step.CISO_APPROVE, security)  # only the CISO
     workflow.perform(app, Step.CISO_APPROVE, ciso, "承認")
     assert app.ciso_approved_by == ciso
+    app.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(app, Step.START_USE, applicant)
     assert app.status == Status.IN_USE
 
@@ -113,6 +115,7 @@ def test_the_cisos_own_approval_is_the_ciso_approval(submitted, applicant, ciso)
     with pytest.raises(GuardFailed) as refused:
         workflow.perform(app, Step.CISO_APPROVE, ciso)  # once is enough
     assert refused.value.code == "needs_ciso"
+    app.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(app, Step.START_USE, applicant)
     assert app.status == Status.IN_USE
 
@@ -190,6 +193,7 @@ def test_roles_and_statuses_are_enforced(
 def test_ending_needs_exit_1_to_3(submitted, applicant, security):
     app = submitted()
     workflow.perform(app, Step.APPROVE, security)
+    app.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(app, Step.START_USE, applicant)
     with pytest.raises(NotAllowed):
         workflow.complete_exit_step(app, "EXIT-1", applicant)  # not ending yet

@@ -26,6 +26,7 @@ ENDPOINTS = {
     ("patch", "/api/v1/applications/{application_id}"),
     ("get", "/api/v1/applications/{application_id}/judgements"),
     ("post", "/api/v1/applications/{application_id}/actions"),
+    ("post", "/api/v1/applications/{application_id}/conditional-approval"),
     ("get", "/api/v1/applications/{application_id}/checklist"),
     ("get", "/api/v1/applications/{application_id}/assessment-results"),
     ("get", "/api/v1/applications/{application_id}/checklist/{item}"),

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
+from django.utils import timezone
 
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.register import workflow
@@ -166,6 +168,23 @@ def test_the_whole_path_to_use_through_the_api(api, submitted, applicant, securi
     forbidden = act(api(security), submitted, "ciso_approve")  # only the CISO
     assert (forbidden.status_code, forbidden.json()["code"]) == (403, "role")
     assert act(api(ciso), submitted, "ciso_approve").status_code == 200
+    # Open required rows: 利用開始 is refused until resolved or conditionally approved.
+    refused = act(api(applicant), submitted, "start_use")
+    assert (refused.status_code, refused.json()["code"]) == (409, "required_rows_resolved")
+    assert "条件付き承認" in refused.json()["detail"]
+    open_ids = [
+        i.item_id for i in submitted.checklist_items.filter(active=True).order_by("position")
+    ]
+    submitted.checklist_items.exclude(item_id=open_ids[0]).update(status="done")
+    url = f"/api/v1/applications/{submitted.pk}/conditional-approval"
+    due = (timezone.localdate() + datetime.timedelta(days=14)).isoformat()
+    body = {"rows": [{"item_id": open_ids[0], "owner_id": applicant.pk, "due_date": due}]}
+    denied = api(applicant).post(url, body, content_type="application/json")
+    assert (denied.status_code, denied.json()["code"]) == (403, "role")
+    granted = api(security).post(url, body, content_type="application/json")
+    assert granted.status_code == 200, granted.content
+    assert granted.json()["status_line"].startswith("承認済（統括承認 ")
+    assert granted.json()["next_actor"] == "applicant"
     response = act(api(applicant), submitted, "start_use")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "in_use"

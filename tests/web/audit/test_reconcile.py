@@ -84,6 +84,7 @@ def world(department, make_service):
     workflow.perform(in_use, Step.SUBMIT, applicant)
     workflow.perform(in_use, Step.APPROVE, people["security"], "確認しました")
     workflow.perform(in_use, Step.CISO_APPROVE, people["ciso"], "承認します")
+    in_use.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(in_use, Step.START_USE, applicant)
     upload = SimpleUploadedFile("ISMAP登録証.pdf", b"%PDF-1.4\n%certificate\n")
     stored = evidence.store(in_use, upload, applicant)
@@ -251,6 +252,7 @@ def test_a_forged_ciso_approval_is_not_laundered_by_the_next_step(world, make_se
         ciso_approved_by_id=ciso.pk,
         ciso_approved_at=connection.ops.adapt_datetimefield_value(timezone.now()),
     )
+    app.checklist_items.update(status="done")  # 利用開始 needs them resolved
     workflow.perform(Application.objects.get(pk=app.pk), Step.START_USE, applicant)
     fields = {f.field for f in findings() if f.object_id == str(app.pk)}
     assert fields == {"ciso_approved_by", "ciso_approved_at"}

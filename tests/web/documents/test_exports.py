@@ -69,7 +69,7 @@ def test_csv_is_utf8_with_bom_japanese_headings_and_a_japanese_file_name(
     assert row["申請者"] == "申請 花子"
     assert row["機密性"] == "3B（重要）"
     assert row["判定"] == "利用可"
-    assert row["状態"] == "下書き"
+    assert row["状態"] == "下書き・申請者"  # the one status line
     assert row["CISO 承認要否"] == "いいえ"
     total = app.checklist_items.filter(active=True).count()
     assert (row["チェックリスト対応済"], row["チェックリスト項目数"]) == ("0", str(total))
@@ -107,7 +107,7 @@ def test_csv_honours_the_register_list_filters(login, make_application, applican
     submitted = dict(
         zip(HEADINGS, csv_rows(client.get(CSV_URL + "?status=submitted"))[1], strict=True)
     )
-    assert submitted["状態"] == "申請中"
+    assert submitted["状態"] == "申請中・セキュリティ担当の確認待ち"
     assert submitted["申請日"] == timezone.localdate().isoformat()
 
 
@@ -175,7 +175,7 @@ def test_the_register_as_an_excel_workbook(login, make_application, applicant, s
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.column_dimensions["B"].width == 30
     row = dict(zip(HEADINGS, rows[1], strict=True))
-    assert row["状態"] == "申請中" and row["判定"] == "利用可"
+    assert row["状態"] == "申請中・セキュリティ担当の確認待ち" and row["判定"] == "利用可"
     assert row["申請日"] == datetime.datetime.combine(timezone.localdate(), datetime.time())
     assert sheet.cell(2, HEADINGS.index("申請日") + 1).number_format == "yyyy-mm-dd"
     assert isinstance(row["最終更新"], datetime.datetime)

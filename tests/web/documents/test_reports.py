@@ -139,7 +139,7 @@ def test_the_summary_adapter_is_bounded(storage_app, django_assert_max_num_queri
         application = documents.report_application(Application.objects.all(), storage_app.pk)
         summary = documents.application_summary(application)
     assert len(summary.checklist) == storage_app.checklist_items.filter(active=True).count()
-    assert summary.status == "下書き"
+    assert summary.status == "下書き・申請者"
 
 
 def test_another_department_cannot_get_the_report(login, outsider, storage_app):

@@ -9,6 +9,7 @@ badges, messages) and saved as ``var/screenshots/NN-step.png``.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from pathlib import Path
@@ -58,8 +59,9 @@ def verdict(page: Page):
     return page.locator("#verdict")
 
 
-def status_badge(page: Page):
-    return page.locator(".badges .badge").first
+def status_line(page: Page):
+    """The one status line (workflow.state_of) the page shows."""
+    return page.locator("#status-line .state")
 
 
 #: What the page says once a step is taken, as a clerk writes it.
@@ -72,14 +74,34 @@ DONE = {
 }
 
 
-def act(page: Page, button: str, comment: str | None = None) -> None:
-    """Press one of the detail page's action buttons (with its comment, if any)."""
+def next_actor(page: Page):
+    return page.locator("#status-line .next-actor")
+
+
+def expect_state(page: Page, line: str, actor: str | None) -> None:
+    expect(status_line(page)).to_have_text(line)
+    expect(page.locator("#status-line .state")).to_have_count(1)  # one line, never two
+    if actor is None:
+        expect(next_actor(page)).to_have_count(0)
+    else:
+        expect(next_actor(page)).to_have_text(f"次の対応: {actor}")
+
+
+def act(page: Page, button: str, comment: str | None = None, shot=None, step: str = "") -> None:
+    """Press one of the detail page's action buttons (with its comment, if any);
+    a step that cannot be undone asks first, and is confirmed."""
     form = page.locator("form.action").filter(
         has=page.get_by_role("button", name=button, exact=True)
     )
     if comment is not None:
         form.locator("textarea").fill(comment)
     form.get_by_role("button", name=button, exact=True).click()
+    confirm = page.get_by_role("button", name=f"はい、{button}", exact=True)
+    if page.get_by_role("heading", name=f"確認：{button}").count():
+        expect(page.locator("section.confirm")).to_contain_text("この操作は取り消せません。")
+        if shot is not None:
+            shot(page, f"confirm-{step or button}")
+        confirm.click()
     expect(page.locator(".messages")).to_contain_text(DONE[button])
 
 
@@ -124,6 +146,16 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     expect(verdict(page)).to_contain_text("禁止のため、対策は求めません。")
     shot(page, "verdict-internet-pc-prohibited")
 
+    # Submitting it now warns first and shows the remedies: it is only saved as a draft.
+    page.get_by_role("button", name="保存して申請").click()
+    expect(page.get_by_role("heading", name="確認：申請する")).to_be_visible()
+    expect(page.locator(".prohibited-warning")).to_contain_text("判定は「禁止」です。")
+    expect(page.locator("ul.remedies li").first).to_be_visible()
+    expect_state(page, "下書き・申請者", "申請者")
+    shot(page, "prohibited-submit-remedies")
+    page.get_by_role("link", name="申請内容を変更する").click()
+    expect(page.get_by_label("例外の根拠")).to_be_visible()
+
     # The ground for the exception: allowed only with the CISO's approval.
     page.get_by_label("外部事業者との情報共有・ファイル共有の実現方法が限られる").check()
     page.get_by_label("例外の根拠").fill(
@@ -136,8 +168,8 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     page.get_by_role("button", name="保存して申請").click()
     expect(page.locator(".messages")).to_contain_text("利用申請を提出しました。")
     expect(page.get_by_role("heading", level=1)).to_contain_text(SERVICE)
-    expect(status_badge(page)).to_have_text("申請中")
-    expect(page.locator(".badges")).to_contain_text("統括承認待ち")
+    expect_state(page, "申請中・セキュリティ担当の確認待ち", "セキュリティ担当")
+    expect(page.locator(".badges")).not_to_contain_text("統括承認待ち")
     number = re.search(r"CJ-\d{4}-\d{5}", page.get_by_role("heading", level=1).inner_text())[0]
     shot(page, "submitted")
     log_out(page)
@@ -150,11 +182,24 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     expect(page.locator("main")).to_contain_text(number)
     shot(page, "review-queue-security")
     page.get_by_role("link", name=number).click()
-    expect(status_badge(page)).to_have_text("申請中")
+    expect_state(page, "申請中・セキュリティ担当の確認待ち", "セキュリティ担当")
+    # Approving asks first and lists the checklist rows still open.
+    form = page.locator("form.action").filter(
+        has=page.get_by_role("button", name="承認する", exact=True)
+    )
+    form.locator("textarea").fill("例外の根拠を確認しました。統括の承認をお願いします。")
+    form.get_by_role("button", name="承認する", exact=True).click()
+    expect(page.get_by_role("heading", name="確認：承認する")).to_be_visible()
+    expect(page.locator("section.confirm")).to_contain_text("件のチェックリスト項目が未完了です")
+    expect(page.locator("ul.open-rows li").first).to_be_visible()
+    shot(page, "confirm-approve-open-rows")
+    page.get_by_role("button", name="はい、承認する", exact=True).click()
     # A security office approval alone does not put the service into use.
-    act(page, "承認する", comment="例外の根拠を確認しました。統括の承認をお願いします。")
-    expect(status_badge(page)).to_have_text("承認")
-    expect(page.locator(".badges")).to_contain_text("統括承認待ち")
+    expect_state(
+        page,
+        "セキュリティ担当確認済・統括情報セキュリティ責任者の承認待ち",
+        "統括情報セキュリティ責任者",
+    )
     shot(page, "approved-security")
     log_out(page)
 
@@ -162,10 +207,31 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     log_in(page, ciso.username, PASSWORD, device=ciso_device, shot=shot, step="login-ciso")
     page.get_by_role("navigation").get_by_role("link", name="審査待ち").click()
     page.get_by_role("link", name=number).click()
-    act(page, "統括情報セキュリティ責任者として承認", comment="承認します。")
-    expect(status_badge(page)).to_have_text("承認")
-    expect(page.locator(".badges")).to_contain_text("統括承認済")
+    act(
+        page, "統括情報セキュリティ責任者として承認", comment="承認します。", shot=shot, step="ciso"
+    )
+    expect(status_line(page)).to_contain_text("承認済（統括承認 令和")
+    expect(status_line(page)).to_contain_text("統括 責任")
+    expect(next_actor(page)).to_have_text("次の対応: 申請者")
+    # The verdict panel says who approved, not that the approval is needed.
+    expect(page.locator("ul.approvals-given")).to_contain_text("統括情報セキュリティ責任者の承認")
+    expect(page.locator("main")).not_to_contain_text("統括情報セキュリティ責任者の承認が必要です")
     shot(page, "approved-ciso")
+
+    # The CISO lets the open rows stay open at 利用開始: owner and due date each.
+    page.get_by_role("link", name="条件付き承認を記録する").click()
+    rows = page.locator("form.conditional tbody tr")
+    due = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        row.locator("input[type=checkbox]").check()
+        row.locator("select").select_option(index=1)
+        row.locator("input[type=date]").fill(due)
+    shot(page, "conditional-approval-form")
+    page.get_by_role("button", name="条件付き承認を記録する").click()
+    expect(page.locator(".messages")).to_contain_text("条件付き承認を記録しました。")
+    expect(page.locator(".conditional-rows")).to_contain_text("未完了のまま認められています")
+    shot(page, "conditional-approval-recorded")
     log_out(page)
 
     # ------------------------------------------------------------ in use, then ended
@@ -173,10 +239,10 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     page.get_by_role("navigation").get_by_role("link", name="台帳").click()
     expect(page.get_by_role("heading", name="クラウドサービス台帳")).to_be_visible()
     row = page.locator("table.register tbody tr").filter(has_text=number)
-    expect(row).to_contain_text("承認")
+    expect(row).to_contain_text("承認済（統括承認 ")
     page.get_by_role("link", name=number).click()
-    act(page, "利用を開始する")
-    expect(status_badge(page)).to_have_text("利用中")
+    act(page, "利用を開始する", shot=shot, step="start-use")
+    expect_state(page, "利用中", None)
     expect(page.locator("dl.facts")).to_contain_text("利用開始日")
     shot(page, "in-use")
 
@@ -191,7 +257,7 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     assert {"name": "verdict", "ns": NAMESPACE, "value": "approval_required"} in result["props"]
 
     act(page, "利用終了の手続を始める")
-    expect(status_badge(page)).to_have_text("利用終了手続中")
+    expect_state(page, "利用終了手続中・申請者が EXIT-1〜3 を実施", "申請者")
     exit_walk = page.locator("ol.exit")
     expect(exit_walk).to_contain_text("EXIT-1")
     expect(exit_walk).to_contain_text("EXIT-3")
@@ -218,8 +284,8 @@ def test_application_journey(page: Page, people, shot, log_in, log_out, certific
     expect(page.locator(".messages")).to_contain_text("EXIT-3 を完了しました。")
     shot(page, "exit-steps-done")
 
-    act(page, "利用を終了する")
-    expect(status_badge(page)).to_have_text("終了")
+    act(page, "利用を終了する", shot=shot, step="end")
+    expect_state(page, "終了", None)
     expect(page.locator("ol.history")).to_contain_text("利用終了手続中 → 終了")
     shot(page, "ended")
 

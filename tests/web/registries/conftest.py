@@ -85,6 +85,7 @@ def put_in_use(ciso):
         application.refresh_from_db()
         if application.needs_ciso_approval:
             workflow.perform(application, Step.CISO_APPROVE, ciso)
+        application.checklist_items.update(status="done")  # 利用開始 needs them resolved
         workflow.perform(application, Step.START_USE, applicant)
         application.refresh_from_db()
         assert application.status == "in_use"

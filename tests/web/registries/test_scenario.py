@@ -49,8 +49,15 @@ def test_listing_expiring_in_a_newer_snapshot(
     report = check_in_use()
     (alert,) = report.alerts
     assert (alert.status, alert.kind, alert.entry.number) == ("expired", "ismap", "C21-0101-1")
-    assert alert.applications == ((app.pk, app.number, "in_use"),)
+    # The import judged the application again: no longer listed, a worse
+    # verdict, so it waits for the security office's review.
+    assert alert.applications == ((app.pk, app.number, "needs_review"),)
     assert alert.message == f"ISMAP: 有効期限切れ: {expiry.isoformat()}"
+    app.refresh_from_db()
+    assert app.status == "needs_review" and app.latest_judgement_id != first.pk
+    detail = login(security).get(f"/applications/{app.pk}/").content.decode()
+    assert "見直しが必要（判定が変わりました）" in detail
+    assert "判定が変わりました：この申請は見直しが必要です" in detail
 
     page = login(security).get("/").content.decode()
     assert "登録簿の掲載に注意が必要な利用中サービス（1 件）" in page

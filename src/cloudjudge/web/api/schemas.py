@@ -202,6 +202,13 @@ class ApplicationOut(Schema):
     exception_note: str
     status: StatusCode
     status_label: str
+    status_line: str = Field(
+        description="The one status line people read, e.g. 申請中・セキュリティ担当の確認待ち"
+    )
+    next_actor: Literal["applicant", "security", "ciso", ""] = Field(
+        description="Who acts next: applicant, security, ciso, or empty when nobody does"
+    )
+    next_actor_label: str
     verdict: VerdictCode | Literal[""]
     verdict_label: str
     needs_ciso_approval: bool
@@ -315,6 +322,17 @@ class JudgementOut(Schema):
 class ActionIn(_In):
     action: ActionCode
     comment: str = Field("", description="required for return and reject")
+
+
+class ConditionIn(_In):
+    item_id: str = Field(description="the checklist row's catalog ID, e.g. T1-03")
+    owner_id: int = Field(description="the user who completes it")
+    due_date: datetime.date
+
+
+class ConditionalApprovalIn(_In):
+    rows: list[ConditionIn] = Field(description="the open rows that may stay open at start_use")
+    comment: str = ""
 
 
 class ReviewOut(Schema):

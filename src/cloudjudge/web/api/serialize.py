@@ -48,6 +48,16 @@ def progress(p: Progress) -> dict[str, int]:
     return {"resolved": p.resolved, "total": p.total, "percent": p.percent}
 
 
+def _state(app: Application) -> dict[str, str]:
+    """The one status line and who acts next (``workflow.state_of``)."""
+    state = workflow.state_of(app)
+    return {
+        "status_line": str(state.line),
+        "next_actor": state.next_actor,
+        "next_actor_label": str(state.next_actor_label),
+    }
+
+
 def application(app: Application) -> dict[str, Any]:
     """One row of the register; ``app.progress`` set (``checklist.attach_progress``)."""
     return {
@@ -59,6 +69,7 @@ def application(app: Application) -> dict[str, Any]:
         **{name: getattr(app, name) for name in FACT_FIELDS},
         "status": app.status,
         "status_label": str(app.get_status_display()),
+        **_state(app),
         "verdict": app.verdict,
         "verdict_label": str(app.get_verdict_display()) if app.verdict else "",
         "needs_ciso_approval": app.needs_ciso_approval,

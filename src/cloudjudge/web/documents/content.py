@@ -39,7 +39,6 @@ from cloudjudge.web.register.models import (
     ChecklistItem,
     Evidence,
     Judgement,
-    Status,
     StatusChange,
 )
 
@@ -70,6 +69,14 @@ class DocumentUnavailable(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+def status_line(application: Application) -> str:
+    """The application's one status line (``workflow.state_of``), in Japanese."""
+    from cloudjudge.web.register.workflow import state_of
+
+    with translation.override("ja"):
+        return str(state_of(application).line)
 
 
 def japanese(choices: type[Enum], code: str) -> str:
@@ -242,7 +249,7 @@ def application_summary(
         checklist=checklist_rows(items),
         approvals=approval_records(history),
         criteria_version=judgement.criteria_version,
-        status=japanese(Status, application.status),
+        status=status_line(application),
         generated_at=generated_at or timezone.localtime(),
     )
 
@@ -252,9 +259,9 @@ def application_summary(
 
 def register_rows(applications: QuerySet[Application]) -> Iterator[RegisterRow]:
     """One row per application, in the queryset's order (one query)."""
-    for application in applications.select_related("service", "department").iterator(
-        chunk_size=500
-    ):
+    for application in applications.select_related(
+        "service", "department", "approved_by", "ciso_approved_by"
+    ).iterator(chunk_size=500):
         yield RegisterRow(
             number=application.number,
             department=application.department.name,
@@ -262,7 +269,7 @@ def register_rows(applications: QuerySet[Application]) -> Iterator[RegisterRow]:
             method=application.method,
             confidentiality=application.confidentiality,
             verdict=application.verdict,
-            status=japanese(Status, application.status),
+            status=status_line(application),
             review_due=application.review_due,
             provider=application.service.provider,
         )

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.db import models
 from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,7 +31,7 @@ from openpyxl.utils import get_column_letter
 
 from cloudjudge import labels
 from cloudjudge.documents import cells
-from cloudjudge.web.register.models import Application, ChecklistItem, Status
+from cloudjudge.web.register.models import Application, ChecklistItem
 
 Value = str | int | datetime.date | datetime.datetime | None
 
@@ -60,7 +59,7 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("接続方法", 26),
     Column("利用方法", 30),
     Column("判定", 22),
-    Column("状態", 14),
+    Column("状態", 40, wrap=True),
     Column("CISO 承認要否", 14),
     Column("チェックリスト対応済", 12),
     Column("チェックリスト項目数", 12),
@@ -89,10 +88,12 @@ CHECKLIST_COLUMNS: tuple[Column, ...] = (
 # --------------------------------------------------------------------------- rows
 
 
-def _japanese(choices: type[models.Choices]) -> dict[str, str]:
-    """A model's choice labels in Japanese, whatever language is active."""
+def _status_line(app: Application) -> str:
+    """The one status line (``workflow.state_of``), in Japanese."""
+    from cloudjudge.web.register.workflow import state_of
+
     with translation.override("ja"):
-        return {code: str(label) for code, label in choices.choices}
+        return str(state_of(app).line)
 
 
 def _local_date(value: datetime.datetime | None) -> datetime.date | None:
@@ -111,7 +112,6 @@ def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
 
     Each application needs ``service``, ``department`` and ``applicant`` loaded
     and ``.progress`` set (``checklist.attach_progress``)."""
-    status = _japanese(Status)
     for app in applications:
         progress = getattr(app, "progress", None)
         yield [
@@ -125,7 +125,7 @@ def register_rows(applications: Iterable[Application]) -> Iterator[list[Value]]:
             labels.label(labels.METHOD_LABELS, app.method),
             labels.label(labels.USAGE_LABELS, app.breakout_usage),
             labels.label(labels.VERDICT_LABELS, app.verdict) or "未判定",
-            status.get(app.status, app.status),
+            _status_line(app),
             labels.YES if app.needs_ciso_approval else labels.NO,
             progress.resolved if progress else None,
             progress.total if progress else None,

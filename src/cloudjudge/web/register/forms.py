@@ -517,3 +517,82 @@ class ExitStepForm(forms.Form):
         if upload:
             evidence.check_upload(upload)
         return upload
+
+
+class ConditionalApprovalForm(forms.Form):
+    """Which open checklist rows stay open at 利用開始, each with an owner and a
+    due date: one checkbox, owner and date per open row."""
+
+    comment = forms.CharField(
+        label=_("Conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, data=None, *, application: Application):
+        super().__init__(data)
+        from cloudjudge.web.register.workflow import open_rows
+
+        self.application = application
+        self.rows = open_rows(application)
+        owners = User.objects.filter(is_active=True).filter(
+            Q(role=Role.APPLICANT, department_id=application.department_id) | Q(role=Role.SECURITY)
+        )
+        for item in self.rows:
+            self.fields[f"keep_{item.pk}"] = forms.BooleanField(
+                label=_("%(item)s stays open") % {"item": item.item_id},
+                required=False,
+                initial=item.open_under_condition,
+            )
+            self.fields[f"owner_{item.pk}"] = forms.ModelChoiceField(
+                label=_("%(item)s owner") % {"item": item.item_id},
+                queryset=owners.order_by("last_name", "first_name", "username"),
+                required=False,
+                initial=item.owner_id,
+            )
+            self.fields[f"due_{item.pk}"] = forms.DateField(
+                label=_("%(item)s due date") % {"item": item.item_id},
+                required=False,
+                initial=item.due_date,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+
+    def row_fields(self):
+        """(item, keep, owner, due) bound fields, for the table."""
+        return [
+            (item, self[f"keep_{item.pk}"], self[f"owner_{item.pk}"], self[f"due_{item.pk}"])
+            for item in self.rows
+        ]
+
+    def clean(self):
+        data = super().clean()
+        kept = 0
+        for item in self.rows:
+            if not data.get(f"keep_{item.pk}"):
+                continue
+            kept += 1
+            if not data.get(f"owner_{item.pk}"):
+                self.add_error(
+                    f"owner_{item.pk}",
+                    _("%(item)s: choose the owner who completes it.") % {"item": item.item_id},
+                )
+            if not data.get(f"due_{item.pk}"):
+                self.add_error(
+                    f"due_{item.pk}", _("%(item)s: give a due date.") % {"item": item.item_id}
+                )
+        if not kept:
+            raise forms.ValidationError(
+                _("Choose the checklist rows that stay open, with an owner and a due date each.")
+            )
+        return data
+
+    def conditions(self):
+        from cloudjudge.web.register.workflow import Condition
+
+        return [
+            Condition(
+                item,
+                self.cleaned_data[f"owner_{item.pk}"],
+                self.cleaned_data[f"due_{item.pk}"],
+            )
+            for item in self.rows
+            if self.cleaned_data.get(f"keep_{item.pk}")
+        ]

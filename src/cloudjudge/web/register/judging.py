@@ -20,7 +20,7 @@ from cloudjudge.engine import RequestError
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
-from cloudjudge.web.register import checklist
+from cloudjudge.web.register import checklist, workflow
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries.listings import EffectiveListings, effective_listings
 
@@ -99,7 +99,9 @@ def judge_application(application: Application, actor=None) -> Judgement:
 
     A new snapshot is written only when the request, the criteria version or
     the registry's answer differs from the latest one; the application's denormalised verdict and
-    its checklist follow the latest snapshot.
+    its checklist follow the latest snapshot. A verdict worse than before on an
+    approved or in-use application moves it to 見直しが必要
+    (``workflow.mark_needs_review_if_worse``).
     """
     listings = effective_listings(application.service)
     request = request_for(application, listings=listings)
@@ -136,4 +138,7 @@ def judge_application(application: Application, actor=None) -> Judgement:
         ]
     )
     checklist.sync(application, decision["required"], actor=actor)
+    # Every re-judgement path (facts, registry, criteria) passes here: a worse
+    # verdict on an approved or in-use application sends it back for a look.
+    workflow.mark_needs_review_if_worse(application, latest, judgement, actor)
     return judgement

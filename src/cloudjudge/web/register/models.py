@@ -64,6 +64,7 @@ class Status(models.TextChoices):
     REVIEW_DUE = "review_due", _("Review due")
     ENDING = "ending", _("Ending")
     ENDED = "ended", _("Ended")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
 
 
 class ItemStatus(models.TextChoices):
@@ -265,6 +266,19 @@ class Application(models.Model):
     in_use_since = models.DateField(_("in use since"), null=True, blank=True)
     review_due = models.DateField(_("review due"), null=True, blank=True, db_index=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # A conditional approval: 利用開始 with the rows marked ``open_under_condition``
+    # still open, each with an owner and a due date (``workflow.approve_conditionally``).
+    conditionally_approved_at = models.DateTimeField(
+        _("conditionally approved"), null=True, blank=True
+    )
+    conditionally_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("conditionally approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
@@ -380,6 +394,9 @@ class ChecklistItem(models.Model):
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    open_under_condition = models.BooleanField(
+        _("left open under a conditional approval"), default=False
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -72,7 +72,9 @@ def search_register(
         qs = qs.filter(method=method)
     if confidentiality:
         qs = qs.filter(confidentiality=confidentiality)
-    return qs.select_related("department", "service", "applicant").order_by(*ordering(sort))
+    return qs.select_related(
+        "department", "service", "applicant", "approved_by", "ciso_approved_by"
+    ).order_by(*ordering(sort))
 
 
 def reviews_due_within(
@@ -196,3 +198,86 @@ def dashboard(
             )[:10]
         )
     return board
+
+
+# --------------------------------------------------------------------------- your work
+
+
+@dataclass
+class ActionList:
+    """「あなたの対応が必要な申請」: what waits for the signed-in user's role."""
+
+    applications: list[Application] = field(default_factory=list)
+    application_count: int = 0
+    items: list[ChecklistItem] = field(default_factory=list)
+    item_count: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.application_count or self.item_count)
+
+
+#: How many rows of each kind the dashboard shows (the counts are exact).
+ACTION_LIST_ROWS = 20
+
+
+def waiting_for(applications: QuerySet[Application], user: User) -> QuerySet[Application]:
+    """The applications whose next step is this user's role's (``workflow.state_of``
+    says the same per application): applicants their department's drafts,
+    returned ones, approved ones ready for 利用開始, reviews due and exits; the
+    security office what awaits review and what a worse re-judgement sent back;
+    the CISO what awaits the CISO."""
+    if user.role == Role.APPLICANT:
+        ready = (
+            Q(status=Status.APPROVED)
+            & ~Q(verdict=Verdict.PROHIBITED)
+            & (Q(needs_ciso_approval=False) | Q(ciso_approved_at__isnull=False))
+        )
+        return applications.filter(
+            Q(status__in=(Status.DRAFT, Status.RETURNED, Status.REVIEW_DUE, Status.ENDING)) | ready
+        )
+    if user.role == Role.SECURITY:
+        return applications.filter(
+            Q(status=Status.SUBMITTED)
+            | Q(status=Status.APPROVED, verdict=Verdict.PROHIBITED)
+            | Q(status=Status.NEEDS_REVIEW, needs_ciso_approval=False)
+        )
+    if user.role == Role.CISO:
+        return applications.filter(
+            Q(
+                status=Status.APPROVED,
+                needs_ciso_approval=True,
+                ciso_approved_at__isnull=True,
+            )
+            & ~Q(verdict=Verdict.PROHIBITED)
+            | Q(status=Status.NEEDS_REVIEW, needs_ciso_approval=True)
+        )
+    return applications.none()
+
+
+def action_list(
+    user: User, applications: QuerySet[Application], today: datetime.date | None = None
+) -> ActionList:
+    """The dashboard's first section: four queries however many applications."""
+    today = today or timezone.localdate()
+    work = ActionList()
+    waiting = waiting_for(applications, user)
+    work.application_count = waiting.count()
+    if work.application_count:
+        work.applications = list(
+            waiting.select_related(
+                "service", "department", "applicant", "approved_by", "ciso_approved_by"
+            ).order_by("updated_at", "id")[:ACTION_LIST_ROWS]
+        )
+    # Checklist rows assigned to the user (applicants), and everyone's overdue rows.
+    mine = checklist.open_items(applications).filter(owner=user)
+    if user.role != Role.APPLICANT:
+        mine = mine.filter(due_date__lt=today)
+    work.item_count = mine.count()
+    if work.item_count:
+        work.items = list(
+            mine.select_related("application__service", "owner").order_by(
+                "due_date", "application_id", "position"
+            )[:ACTION_LIST_ROWS]
+        )
+    return work

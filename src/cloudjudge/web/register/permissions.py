@@ -32,6 +32,7 @@ CHECKLIST_OPEN_STATUSES = frozenset(
         Status.IN_USE,
         Status.REVIEW_DUE,
         Status.ENDING,
+        Status.NEEDS_REVIEW,
     }
 )
 

@@ -14,6 +14,11 @@ urlpatterns = [
     path("applications/<int:pk>/edit/", views.application_edit, name="edit"),
     path("applications/<int:pk>/action/", views.application_action, name="action"),
     path(
+        "applications/<int:pk>/conditional-approval/",
+        views.conditional_approval,
+        name="conditional",
+    ),
+    path(
         "applications/<int:pk>/judgements/<int:judgement_pk>/",
         views.judgement_detail,
         name="judgement",

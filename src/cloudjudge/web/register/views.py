@@ -16,11 +16,13 @@ from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudjudge.catalog import default_catalog
+from cloudjudge.presentation.decision import present
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record, record_refusal
 from cloudjudge.web.authenticated import AuthenticatedRequest
@@ -38,11 +40,19 @@ from cloudjudge.web.register.forms import (
     ChecklistBulkForm,
     ChecklistItemForm,
     ChecklistRowForm,
+    ConditionalApprovalForm,
     EvidenceForm,
     ExitStepForm,
     RegisterFilterForm,
 )
-from cloudjudge.web.register.models import Application, ExitStepCode, Service
+from cloudjudge.web.register.models import (
+    Application,
+    ExitStepCode,
+    ReviewAction,
+    Service,
+    Status,
+    Verdict,
+)
 
 PAGE_SIZE = 25
 
@@ -58,6 +68,8 @@ DONE = {
     workflow.Step.REVIEW_DONE: gettext_lazy("The yearly review was recorded."),
     workflow.Step.BEGIN_EXIT: gettext_lazy("The exit procedure has begun (EXIT-1 to EXIT-3)."),
     workflow.Step.END: gettext_lazy("Use of the service has ended."),
+    workflow.Step.MARK_NEEDS_REVIEW: gettext_lazy("The application was marked for review."),
+    workflow.Step.CONFIRM_USE: gettext_lazy("Continued use was confirmed."),
 }
 
 
@@ -87,6 +99,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "register/dashboard.html",
         {
             "board": board,
+            "work": overview.action_list(request.user, applications),
+            "today": timezone.localdate(),
             "is_reviewer": permissions.can_review(request.user),
         },
     )
@@ -138,7 +152,7 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     applications = overview.awaiting_review(
         permissions.visible_applications(request.user), request.user
-    ).select_related("service", "department", "applicant")
+    ).select_related("service", "department", "applicant", "approved_by", "ciso_approved_by")
     page = Paginator(applications.order_by("submitted_at", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -191,6 +205,7 @@ def _form_page(
             "decision": decision,
             "missing": missing,
             "picked_service": editor.picked_service(),
+            "reviewer_comment": reviewer_comment(application) if application else None,
         },
     )
 
@@ -212,6 +227,11 @@ def _valid(request: AuthenticatedRequest, editor: ApplicationEditor) -> bool:
 
 def _save(request: AuthenticatedRequest, editor: ApplicationEditor) -> HttpResponse:
     application = editor.save(request.user)
+    if request.POST.get("submit") and needs_confirmation(application, workflow.Step.SUBMIT):
+        # A prohibited application: saved as a draft, and the remedies shown
+        # before anything is submitted.
+        application = _application(request, application.pk, "latest_judgement")
+        return confirmation_page(request, application, workflow.Step.SUBMIT)
     if request.POST.get("submit"):
         try:
             workflow.perform(application, workflow.Step.SUBMIT, request.user)
@@ -334,8 +354,10 @@ def _exit_steps(application: Application) -> list[Any]:
 
 def _detail_page(request: AuthenticatedRequest, application: Application, **checklist_forms):
     user = request.user
+    checklist_part = _checklist(application, user, **checklist_forms)
+    active_items = checklist_part["items"]
     context = {
-        **_checklist(application, user, **checklist_forms),
+        **checklist_part,
         "application": application,
         "decision": application.latest_judgement.decision if application.latest_judgement else None,
         "judgements": application.judgements.select_related("actor").defer("request", "decision"),
@@ -344,6 +366,17 @@ def _detail_page(request: AuthenticatedRequest, application: Application, **chec
         "exit_steps": _exit_steps(application),
         "exit_evidence": [e for e in application.evidence.all() if e.exit_step],
         "actions": workflow.available_actions(application, user),
+        "state": workflow.state_of(application),
+        "approvals_given": workflow.approvals_given(application),
+        "ciso_approval_given": application.ciso_approved_at is not None
+        and bool(workflow.approvals_given(application)),
+        "worse_verdict": workflow.worse_verdict_notice(application),
+        "previous_judgement": _previous_judgement(application),
+        "reviewer_comment": reviewer_comment(application),
+        "conditional_rows": [i for i in active_items if i.open_under_condition and not i.resolved]
+        if application.conditionally_approved_at
+        else [],
+        "may_approve_conditionally": _may_approve_conditionally(user, application, active_items),
         "can_edit": permissions.can_edit_application(user, application),
         "EXIT_2": ExitStepCode.EXIT_2,
     }
@@ -361,12 +394,94 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail_page(request, _detail_application(request, pk))
 
 
+def reviewer_comment(application: Application):
+    """The reviewer's reason for a 差戻し or 却下, shown at the top of the page and
+    of the edit form while the application is returned or rejected."""
+    if application.status not in (Status.RETURNED, Status.REJECTED):
+        return None
+    return (
+        application.reviews.filter(action__in=(ReviewAction.RETURN, ReviewAction.REJECT))
+        .select_related("actor")
+        .first()
+    )
+
+
+def _previous_judgement(application: Application):
+    if application.status != Status.NEEDS_REVIEW or application.latest_judgement_id is None:
+        return None
+    return (
+        application.judgements.exclude(pk=application.latest_judgement_id).defer("request").first()
+    )
+
+
+def _may_approve_conditionally(user, application: Application, items) -> bool:
+    return (
+        application.status == Status.APPROVED
+        and permissions.can_review(user)
+        and user.pk != application.applicant_id
+        and application.verdict != Verdict.PROHIBITED
+        and any(not i.resolved for i in items)
+    )
+
+
+def needs_confirmation(application: Application, action: str) -> bool:
+    """Irreversible steps, and submitting a prohibited application, ask first."""
+    if action in workflow.CONFIRMED_STEPS:
+        return True
+    return action == workflow.Step.SUBMIT and application.verdict == Verdict.PROHIBITED
+
+
+def confirmation_page(
+    request: AuthenticatedRequest, application: Application, action: str, comment: str = ""
+) -> HttpResponse:
+    """What the step will do, before it is done: the open checklist rows (for
+    approve and 利用開始), the remedies (for a prohibited submission)."""
+    transition = workflow.TRANSITIONS[action]
+    decision = application.latest_judgement.decision if application.latest_judgement else None
+    view = present(decision, default_catalog()) if decision else None
+    rows = (
+        workflow.open_rows(application)
+        if action in (workflow.Step.APPROVE, workflow.Step.CISO_APPROVE, workflow.Step.START_USE)
+        else []
+    )
+    blocking = (
+        {i.pk for i in workflow.unconditioned_open_rows(application)}
+        if action == workflow.Step.START_USE
+        else set()
+    )
+    return render(
+        request,
+        "register/confirm.html",
+        {
+            "application": application,
+            "transition": transition,
+            "state": workflow.state_of(application),
+            "comment": comment,
+            "open_rows": rows,
+            "blocking": blocking,
+            "prohibited_submit": action == workflow.Step.SUBMIT
+            and application.verdict == Verdict.PROHIBITED,
+            "decision_view": view,
+            "blocked": workflow.blocked_by(application, request.user, transition),
+        },
+    )
+
+
 @require_POST
 def application_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, "latest_judgement")
     form = ActionForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied
+    action = form.cleaned_data["action"]
+    if needs_confirmation(application, action) and not request.POST.get("confirmed"):
+        try:
+            workflow.check(application, action, request.user)
+        except workflow.NotAllowed as exc:
+            raise PermissionDenied(exc.message) from None
+        except workflow.GuardFailed:
+            pass  # the page says why it cannot be done
+        return confirmation_page(request, application, action, form.cleaned_data["comment"])
     try:
         workflow.perform(
             application, form.cleaned_data["action"], request.user, form.cleaned_data["comment"]
@@ -378,6 +493,36 @@ def application_action(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, DONE[workflow.Step(form.cleaned_data["action"])])
     return redirect("register:detail", pk=application.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def conditional_approval(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A reviewer records which open rows may stay open at 利用開始, with an
+    owner and a due date each."""
+    application = _application(request, pk, "latest_judgement")
+    items = [i for i in application.checklist_items.select_related("owner") if i.active]
+    if not _may_approve_conditionally(request.user, application, items):
+        raise PermissionDenied(_("A conditional approval is not possible now."))
+    form = ConditionalApprovalForm(
+        request.POST if request.method == "POST" else None, application=application
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow.approve_conditionally(
+                application, request.user, form.conditions(), form.cleaned_data["comment"]
+            )
+        except workflow.NotAllowed as exc:
+            raise PermissionDenied(exc.message) from None
+        except workflow.GuardFailed as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The conditional approval was recorded."))
+            return redirect("register:detail", pk=application.pk)
+    return render(
+        request,
+        "register/conditional.html",
+        {"application": application, "form": form, "state": workflow.state_of(application)},
+    )
 
 
 @require_GET

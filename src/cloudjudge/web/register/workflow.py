@@ -12,14 +12,25 @@ code that changes an application's status; it records a :class:`StatusChange`
   (the CISO approving from 申請中, or ``ciso_approve`` after the security
   office's approval);
 * nobody approves their own application;
-* 終了 needs EXIT-1..3 completed (and EXIT-2 a deletion certificate file).
+* 終了 needs EXIT-1..3 completed (and EXIT-2 a deletion certificate file);
+* 利用開始 needs every required checklist row resolved, or left open under a
+  conditional approval (an owner and a due date each);
+* after a re-judgement made the verdict worse (見直しが必要) only the security
+  office or the CISO confirms continued use, the CISO when the new verdict
+  needs the CISO.
+
+``state_of`` is the one place that says, for every application, the single
+status line people read and the party who acts next: the register list, the
+application page, the dashboard, the exports, the PDF, the API and the
+e-mails all show it.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models, transaction
@@ -27,13 +38,16 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.presentation.dates import DateStyle, format_date
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import changes, record, snapshot
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.models import (
+    OPEN_ITEM_STATUSES,
     Application,
+    ChecklistItem,
     Evidence,
     ExitStep,
     ExitStepCode,
@@ -75,6 +89,8 @@ class Step(models.TextChoices):
     REVIEW_DONE = "review_done", _("Yearly review done")
     BEGIN_EXIT = "begin_exit", _("Begin ending the service")
     END = "end", _("End the service")
+    MARK_NEEDS_REVIEW = "mark_needs_review", _("Verdict got worse")
+    CONFIRM_USE = "confirm_use", _("Confirm continued use")
 
 
 #: Why a step is refused, as the user reads it (translated lazily).
@@ -120,6 +136,24 @@ def judged(application: Application, actor: User | None) -> Reason | None:
     return None
 
 
+def required_rows_resolved(application: Application, actor: User | None) -> Reason | None:
+    """利用開始 only with every required row resolved, or left open under a
+    conditional approval with its owner and due date."""
+    blocking = [item.item_id for item in unconditioned_open_rows(application)]
+    if blocking:
+        return _(
+            "%(count)s required checklist rows are still open (%(items)s): complete them "
+            "or record a conditional approval first."
+        ) % {"count": len(blocking), "items": ", ".join(blocking[:10])}
+    return None
+
+
+def confirmer_for_verdict(application: Application, actor: User | None) -> Reason | None:
+    if application.needs_ciso_approval and actor is not None and actor.role != Role.CISO:
+        return _("The new verdict needs the CISO: only the CISO can confirm continued use.")
+    return None
+
+
 def exit_complete(application: Application, actor: User | None) -> Reason | None:
     done = {s.step for s in application.exit_steps.all() if s.done}
     missing = [code for code in ExitStepCode.values if code not in done]
@@ -156,6 +190,8 @@ def _on_submit(application: Application, actor: User | None) -> None:
     application.submitted_at = timezone.now()
     application.approved_at = application.approved_by = None
     application.ciso_approved_at = application.ciso_approved_by = None
+    application.conditionally_approved_at = application.conditionally_approved_by = None
+    application.checklist_items.filter(open_under_condition=True).update(open_under_condition=False)
 
 
 def _on_approve(application: Application, actor: User | None) -> None:
@@ -190,6 +226,12 @@ def _on_begin_exit(application: Application, actor: User | None) -> None:
 def _on_end(application: Application, actor: User | None) -> None:
     application.ended_at = timezone.now()
     application.review_due = None  # an ended service has no yearly review
+
+
+def _on_confirm_use(application: Application, actor: User | None) -> None:
+    if actor is not None and actor.role == Role.CISO and application.needs_ciso_approval:
+        application.ciso_approved_at = timezone.now()
+        application.ciso_approved_by = actor
 
 
 DEPARTMENT = frozenset({Role.APPLICANT})  # applicants act only within their department
@@ -229,7 +271,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             Step.RETURN,
-            frozenset({Status.SUBMITTED, Status.APPROVED}),
+            frozenset({Status.SUBMITTED, Status.APPROVED, Status.NEEDS_REVIEW}),
             Status.RETURNED,
             REVIEWERS,
             comment_required=True,
@@ -237,7 +279,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             Step.REJECT,
-            frozenset({Status.SUBMITTED, Status.APPROVED}),
+            frozenset({Status.SUBMITTED, Status.APPROVED, Status.NEEDS_REVIEW}),
             Status.REJECTED,
             REVIEWERS,
             comment_required=True,
@@ -249,7 +291,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.APPROVED}),
             Status.IN_USE,
             OPERATORS,
-            guards=(not_prohibited, ciso_approval_given),
+            guards=(not_prohibited, ciso_approval_given, required_rows_resolved),
             apply=_on_start_use,
         ),
         Transition(
@@ -267,7 +309,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             Step.BEGIN_EXIT,
-            IN_SERVICE,
+            IN_SERVICE | {Status.NEEDS_REVIEW},
             Status.ENDING,
             OPERATORS,
             apply=_on_begin_exit,
@@ -281,8 +323,29 @@ TRANSITIONS: dict[str, Transition] = {
             apply=_on_end,
             danger=True,
         ),
+        Transition(
+            # The system, when a re-judgement makes the verdict worse.
+            Step.MARK_NEEDS_REVIEW,
+            frozenset({Status.APPROVED, Status.IN_USE, Status.REVIEW_DUE}),
+            Status.NEEDS_REVIEW,
+            frozenset(),
+        ),
+        Transition(
+            Step.CONFIRM_USE,
+            frozenset({Status.NEEDS_REVIEW}),
+            Status.IN_USE,
+            REVIEWERS,
+            guards=(not_prohibited, not_own_application, confirmer_for_verdict),
+            comment_required=True,
+            apply=_on_confirm_use,
+        ),
     )
 }
+
+#: Steps that cannot be undone: the page asks for confirmation first.
+CONFIRMED_STEPS = frozenset(
+    {Step.APPROVE, Step.CISO_APPROVE, Step.REJECT, Step.START_USE, Step.END, Step.CONFIRM_USE}
+)
 
 EXIT_ROLES = OPERATORS
 
@@ -360,6 +423,8 @@ RECORDED_FIELDS = (
     "in_use_since",
     "review_due",
     "ended_at",
+    "conditionally_approved_by",
+    "conditionally_approved_at",
 )
 
 
@@ -496,3 +561,321 @@ def _tick_exit_item(application: Application, exit_step: ExitStep, actor: User) 
     line = EXIT_ITEM_NOTE.format(date=timezone.localdate(exit_step.done_at))
     note = f"{item.note.rstrip()}\n{line}" if item.note.strip() else line
     checklist.update_item(item, actor, status=ItemStatus.DONE, note=note)
+
+
+# --------------------------------------------------------------------------- open rows
+
+
+def open_rows(application: Application) -> list[ChecklistItem]:
+    """The active checklist rows not yet resolved, in checklist order."""
+    return list(
+        application.checklist_items.filter(active=True, status__in=OPEN_ITEM_STATUSES)
+        .select_related("owner")
+        .order_by("position", "id")
+    )
+
+
+def unconditioned_open_rows(application: Application) -> list[ChecklistItem]:
+    """Open rows that block 利用開始: not left open under a conditional
+    approval with an owner and a due date."""
+    return [
+        item
+        for item in open_rows(application)
+        if not (
+            application.conditionally_approved_at is not None
+            and item.open_under_condition
+            and item.owner_id is not None
+            and item.due_date is not None
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One row left open under a conditional approval, with who and by when."""
+
+    item: ChecklistItem
+    owner: User
+    due_date: datetime.date
+
+
+@transaction.atomic
+def approve_conditionally(
+    application: Application, actor: User, conditions: Sequence[Condition], comment: str = ""
+) -> None:
+    """Record a conditional approval: these open rows may stay open at 利用開始,
+    each with its owner and due date (which then drive the reminders). Every
+    other open row must still be resolved before 利用開始."""
+    Application.objects.select_for_update().filter(pk=application.pk).first()
+    application.refresh_from_db()
+    if application.status != Status.APPROVED:
+        raise NotAllowed(
+            _("A conditional approval is recorded after approval, before use starts."),
+            "wrong_status",
+        )
+    if not _may_act(application, actor, REVIEWERS):
+        raise NotAllowed(_("Your role may not take this action on this application."), "role")
+    for guard in (not_prohibited, not_own_application):
+        reason = guard(application, actor)
+        if reason:
+            raise GuardFailed(reason, guard.__name__)
+    if not conditions:
+        raise GuardFailed(
+            _("Choose the checklist rows that stay open, with an owner and a due date each."),
+            "no_rows",
+        )
+    today = timezone.localdate()
+    open_ids = {item.pk for item in open_rows(application)}
+    for condition in conditions:
+        item = condition.item
+        if item.application_id != application.pk or item.pk not in open_ids:
+            raise GuardFailed(
+                _("%(item)s is not an open row of this checklist.") % {"item": item.item_id},
+                "not_open",
+            )
+        if condition.owner is None or not condition.owner.is_active:
+            raise GuardFailed(
+                _("%(item)s: choose an active owner.") % {"item": item.item_id}, "owner"
+            )
+        if condition.due_date is None or condition.due_date < today:
+            raise GuardFailed(
+                _("%(item)s: give a due date from today on.") % {"item": item.item_id}, "due_date"
+            )
+    recorded = snapshot(application, RECORDED_FIELDS)
+    application.checklist_items.filter(open_under_condition=True).update(open_under_condition=False)
+    for condition in conditions:
+        item = checklist.update_item(
+            condition.item, actor, owner=condition.owner, due_date=condition.due_date
+        )
+        ChecklistItem.objects.filter(pk=item.pk).update(open_under_condition=True)
+    application.conditionally_approved_at = timezone.now()
+    application.conditionally_approved_by = actor
+    application.save()
+    diff = changes(recorded, snapshot(application, RECORDED_FIELDS))
+    record(
+        Action.APPROVAL,
+        actor=actor,
+        obj=application,
+        before=diff.before,
+        after=diff.after,
+        extra={
+            "action": "conditional_approval",
+            "comment": (comment or "").strip(),
+            "open_rows": [
+                {
+                    "item": c.item.item_id,
+                    "owner": c.owner.username,
+                    "due_date": c.due_date.isoformat(),
+                }
+                for c in conditions
+            ],
+        },
+    )
+
+
+# --------------------------------------------------------------------------- worse verdicts
+
+#: How bad a verdict is: a re-judgement that raises it needs a new look.
+VERDICT_RANK = {Verdict.PERMITTED: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.PROHIBITED: 2}
+#: Where a worse verdict sends an application back for a look.
+WATCHED = frozenset({Status.APPROVED, Status.IN_USE, Status.REVIEW_DUE})
+#: The note the status change keeps (stored data, in Japanese, like the engine's findings).
+WORSE_NOTE = "判定が「{before}」から「{after}」に変わりました。"
+
+
+def _verdict_of(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return str(value.get("verdict", ""))
+    return str(getattr(value, "verdict", "") or "")
+
+
+def is_worse(previous: Any, current: Any) -> bool:
+    before, after = _verdict_of(previous), _verdict_of(current)
+    if before not in VERDICT_RANK or after not in VERDICT_RANK:
+        return False
+    return VERDICT_RANK[after] > VERDICT_RANK[before]  # type: ignore[index]
+
+
+def mark_needs_review_if_worse(
+    application: Application, previous: Any, current: Any, actor: User | None
+) -> bool:
+    """After a re-judgement: if an approved or in-use application's verdict got
+    worse (利用可 < 承認が必要 < 禁止), move it to 見直しが必要 (the earlier
+    judgement stays, as every judgement does), and tell the security office
+    and the department by e-mail. ``previous`` and ``current`` are judgements
+    (or decisions, or verdict codes). True if it moved."""
+    if application.status not in WATCHED or not is_worse(previous, current):
+        return False
+    from cloudjudge.labels import VERDICT_LABELS
+
+    before, after = _verdict_of(previous), _verdict_of(current)
+    note = WORSE_NOTE.format(
+        before=VERDICT_LABELS.get(before, before), after=VERDICT_LABELS.get(after, after)
+    )
+    with transaction.atomic():
+        _record(application, TRANSITIONS[Step.MARK_NEEDS_REVIEW], actor, note)
+    from cloudjudge.web.register import notices
+
+    transaction.on_commit(lambda: notices.needs_review(application.pk, note))
+    return True
+
+
+def worse_verdict_notice(application: Application) -> StatusChange | None:
+    """The status change that put the application in 見直しが必要 (what changed), or None."""
+    if application.status != Status.NEEDS_REVIEW:
+        return None
+    return (
+        application.status_changes.filter(action=Step.MARK_NEEDS_REVIEW)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# --------------------------------------------------------------------------- one state
+
+
+class Party(models.TextChoices):
+    """Who acts next on an application."""
+
+    APPLICANT = "applicant", _("Applicant")
+    SECURITY = "security", _("Security office")
+    CISO = "ciso", _("CISO")
+    NOBODY = "", _("Nobody")
+
+
+@dataclass(frozen=True)
+class State:
+    """An application's one status line and who acts next."""
+
+    code: str  # the status, or "prohibited" / "awaiting_ciso" where that says more
+    line: Reason
+    next_actor: str
+    tone: str  # "todo", "waiting", "done", "danger"
+
+    @property
+    def next_actor_label(self) -> Reason:
+        return Party(self.next_actor).label
+
+    def __str__(self) -> str:
+        return str(self.line)
+
+
+def _who(user: User | None) -> str:
+    return user.display_name if user is not None else ""
+
+
+def _day(value: datetime.datetime | datetime.date | None) -> str:
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return format_date(value, cast(DateStyle, settings.CLOUDJUDGE_DATE_STYLE))
+
+
+def state_of(application: Application) -> State:
+    """The one status line and the party who acts next, from the status, the
+    verdict and the approvals given. Reads only the application's own fields
+    (and its approvers, when approved: join ``approved_by`` and
+    ``ciso_approved_by`` in lists)."""
+    status, verdict = application.status, application.verdict
+    prohibited = verdict == Verdict.PROHIBITED
+    if status == Status.DRAFT:
+        return State(status, _("Draft · applicant"), Party.APPLICANT, "todo")
+    if status == Status.RETURNED:
+        return State(
+            status, _("Returned · awaiting the applicant's changes"), Party.APPLICANT, "todo"
+        )
+    if status == Status.REJECTED:
+        return State(status, _("Rejected"), Party.NOBODY, "danger")
+    if status == Status.ENDED:
+        return State(status, _("Ended"), Party.NOBODY, "done")
+    if status == Status.NEEDS_REVIEW:
+        party = Party.CISO if application.needs_ciso_approval else Party.SECURITY
+        return State(status, _("Needs review (the verdict changed)"), party, "danger")
+    if status in (Status.SUBMITTED, Status.APPROVED) and prohibited:
+        return State("prohibited", _("Prohibited (cannot be approved)"), Party.SECURITY, "danger")
+    if status == Status.SUBMITTED:
+        return State(
+            status,
+            _("Submitted · awaiting the security office's review"),
+            Party.SECURITY,
+            "waiting",
+        )
+    if status == Status.APPROVED:
+        if application.needs_ciso_approval and application.ciso_approved_at is None:
+            return State(
+                "awaiting_ciso",
+                _("Security office approved · awaiting the CISO's approval"),
+                Party.CISO,
+                "waiting",
+            )
+        if application.ciso_approved_at is not None:
+            line = _("Approved (CISO approval %(date)s %(name)s)") % {
+                "date": _day(application.ciso_approved_at),
+                "name": _who(application.ciso_approved_by),
+            }
+        else:
+            line = _("Approved (%(date)s %(name)s)") % {
+                "date": _day(application.approved_at),
+                "name": _who(application.approved_by),
+            }
+        return State(status, line, Party.APPLICANT, "todo")
+    if status == Status.IN_USE:
+        return State(status, _("In use"), Party.NOBODY, "done")
+    if status == Status.REVIEW_DUE:
+        return State(
+            status,
+            _("Review due · awaiting the applicant's yearly review"),
+            Party.APPLICANT,
+            "todo",
+        )
+    if status == Status.ENDING:
+        return State(
+            status, _("Ending · applicant completes EXIT-1 to EXIT-3"), Party.APPLICANT, "todo"
+        )
+    return State(status, application.get_status_display(), Party.NOBODY, "waiting")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval given: what, when, by whom (for the verdict panel)."""
+
+    label: Reason
+    at: datetime.datetime
+    by: User | None
+
+    @property
+    def date(self) -> str:
+        return _day(self.at)
+
+
+def approvals_given(application: Application) -> list[Approval]:
+    """The approvals the application holds now (none once returned or re-submitted)."""
+    if application.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.REJECTED):
+        return []
+    given = []
+    if application.approved_at is not None and (
+        application.ciso_approved_at != application.approved_at
+    ):
+        given.append(
+            Approval(
+                _("Security office approval"), application.approved_at, application.approved_by
+            )
+        )
+    if application.ciso_approved_at is not None:
+        given.append(
+            Approval(
+                _("CISO's approval"), application.ciso_approved_at, application.ciso_approved_by
+            )
+        )
+    if application.conditionally_approved_at is not None:
+        given.append(
+            Approval(
+                _("Conditional approval"),
+                application.conditionally_approved_at,
+                application.conditionally_approved_by,
+            )
+        )
+    return given

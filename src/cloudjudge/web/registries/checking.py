@@ -2,9 +2,9 @@
 the dashboard and the API all call ``check_in_use``.
 
 A service is in use when an application for it is approved, in use, due for
-review or being ended. For each such service and each list it declares, or
-that the registry finds it on, an alert is raised when on ``today`` the
-listing
+review, sent back for review (見直しが必要) or being ended. For each such
+service and each list it declares, or that the registry finds it on, an alert
+is raised when on ``today`` the listing
 
 * ``expiring`` — will expire within ``days`` days (no renewal pending),
 * ``renewal_pending`` — is past its expiry date and still valid while the
@@ -50,7 +50,13 @@ from cloudjudge.web.registries.models import (
 )
 
 #: Applications whose service is "in use" for the check.
-IN_USE_STATUSES = (Status.APPROVED, Status.IN_USE, Status.REVIEW_DUE, Status.ENDING)
+IN_USE_STATUSES = (
+    Status.APPROVED,
+    Status.IN_USE,
+    Status.REVIEW_DUE,
+    Status.NEEDS_REVIEW,
+    Status.ENDING,
+)
 #: Most severe first, for sorting and the dashboard.
 SEVERITY = (
     "expired",

@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 
 from cloudjudge import registries as core
 from cloudjudge.web.register import judging
-from cloudjudge.web.register.models import Application, Judgement, Service
+from cloudjudge.web.register.models import Application, Judgement, Service, Status
 from cloudjudge.web.registries import audit
 from cloudjudge.web.registries.models import RegistryEntry, RegistryLink, RegistrySnapshot
 from cloudjudge.web.search import search_words
@@ -140,6 +140,7 @@ def set_number(
         if link is not None:
             audit.record_link_change(link, before, None, actor, request)
             link.delete()
+            rejudge_open(Application.objects.filter(service=service), actor, request)
         return None
     if link is None:
         link = RegistryLink(service=service, kind=kind)
@@ -149,6 +150,7 @@ def set_number(
     link.updated_by = actor if getattr(actor, "pk", None) else None
     link.save()
     audit.record_link_change(link, before, number, actor, request)
+    rejudge_open(Application.objects.filter(service=service), actor, request)
     return link
 
 
@@ -160,6 +162,34 @@ def rejudge(application: Application, actor, request=None) -> Judgement:
     if judgement.pk != previous_id:
         audit.record_rejudge(application, judgement, previous, actor, request)
     return judgement
+
+
+#: Applications whose page shows the registry's answer and whose verdict still matters.
+OPEN_STATUSES = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.RETURNED,
+    Status.APPROVED,
+    Status.IN_USE,
+    Status.REVIEW_DUE,
+    Status.NEEDS_REVIEW,
+    Status.ENDING,
+)
+
+
+def rejudge_open(applications: QuerySet[Application], actor, request=None) -> int:
+    """Judge again every open application among ``applications`` with today's
+    registry, after an import or a changed number: the page then shows the
+    registry's current answer, and a worse verdict on one in use sends it to
+    見直しが必要. Returns how many got a new judgement."""
+    changed = 0
+    for application in applications.filter(status__in=OPEN_STATUSES).select_related(
+        "service", "latest_judgement"
+    ):
+        before = application.latest_judgement_id
+        if rejudge(application, actor, request).pk != before:
+            changed += 1
+    return changed
 
 
 def current_snapshots(kinds: list[str]) -> dict[str, RegistrySnapshot]:

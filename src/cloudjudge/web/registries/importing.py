@@ -33,7 +33,8 @@ from django.utils import timezone
 
 from cloudjudge import registries as core
 from cloudjudge.registries.sources import Source, read_bytes
-from cloudjudge.web.registries import audit, relinks
+from cloudjudge.web.register.models import Application
+from cloudjudge.web.registries import audit, entries, relinks
 from cloudjudge.web.registries.entries import snapshot_dict
 from cloudjudge.web.registries.models import RegistryEntry, RegistrySnapshot
 
@@ -226,9 +227,14 @@ def _apply(
     )
     proposed = relinks.record_renewals(kind, diff.renewed, snapshot)
     audit.record_import(snapshot, importer, request)
+    # The pages show the registry's answer kept with the latest judgement:
+    # judge the open applications again, so none keeps yesterday's answer.
+    rejudged = entries.rejudge_open(Application.objects.all(), importer, request)
     message = f"{core.KIND_LABELS[kind]} の登録簿を取り込みました（{diff.summary()}）"
     if proposed:
         message += f"。番号が変わった更新により再リンクの確認が {proposed} 件あります"
+    if rejudged:
+        message += f"。{rejudged} 件の申請を再判定しました"
     if parsed.warnings:
         message += f"。確認が必要な行が {len(parsed.warnings)} 件あります"
     return ImportResult(

@@ -13,8 +13,10 @@ that a guard refuses now is a 409 whose ``code`` names the guard
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 
+from cloudjudge.web.accounts.models import User
 from cloudjudge.web.api import schemas, serialize
 from cloudjudge.web.api.routers.applications import detail
 from cloudjudge.web.api.routers.common import get_application
@@ -49,4 +51,40 @@ def take_action(request: HttpRequest, application_id: int, payload: schemas.Acti
     """Returns the application as it is afterwards."""
     application = get_application(request, application_id)
     workflow.perform(application, payload.action, request.auth, payload.comment)
+    return detail(request, application.pk)
+
+
+@router.post(
+    "/{int:application_id}/conditional-approval",
+    response={
+        200: schemas.ApplicationDetail,
+        **REFUSED,
+        409: schemas.ErrorOut,
+        422: schemas.ValidationErrorOut,
+    },
+    summary="条件付き承認（未完了のまま利用開始を認める項目と担当者・期限）",
+)
+def conditional_approval(
+    request: HttpRequest, application_id: int, payload: schemas.ConditionalApprovalIn
+):
+    """A reviewer lets the named open rows stay open at start_use, each with an
+    owner and a due date (``workflow.approve_conditionally``)."""
+    application = get_application(request, application_id)
+    items = {i.item_id: i for i in application.checklist_items.filter(active=True)}
+    owners = {u.pk: u for u in User.objects.filter(pk__in=[r.owner_id for r in payload.rows])}
+    conditions = []
+    for row in payload.rows:
+        item, owner = items.get(row.item_id), owners.get(row.owner_id)
+        if item is None:
+            raise workflow.GuardFailed(
+                _("%(item)s is not an open row of this checklist.") % {"item": row.item_id},
+                "not_open",
+            )
+        if owner is None or not owner.is_active:
+            raise workflow.GuardFailed(
+                _("%(item)s: choose an active owner.") % {"item": row.item_id}, "owner"
+            )
+        conditions.append(workflow.Condition(item, owner, row.due_date))
+    actor = request.auth  # type: ignore[attr-defined]
+    workflow.approve_conditionally(application, actor, conditions, payload.comment)
     return detail(request, application.pk)

@@ -191,3 +191,19 @@ def request_facts(request) -> list[tuple[str, str]]:
                 label, names = field.verbose_name, dict(field.flatchoices)
         rows.append((capfirst(str(label)), _fact_value(value, names)))
     return rows
+
+
+@register.filter
+def state_line(application) -> str:
+    """The application's one status line (``workflow.state_of``)."""
+    from cloudjudge.web.register.workflow import state_of
+
+    return str(state_of(application).line)
+
+
+@register.inclusion_tag("register/_state.html")
+def application_state(application):
+    """The status line with who acts next, as every register page shows it."""
+    from cloudjudge.web.register.workflow import state_of
+
+    return {"state": state_of(application), "application": application}
