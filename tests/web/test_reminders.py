@@ -138,8 +138,8 @@ def test_each_person_gets_one_digest_listing_their_items(smtp, world, applicant,
     (ciso_mail,) = smtp.to("ciso@city.example.jp")
     body = text_of(ciso_mail)
     assert "審査待ちの申請（1 件）" in body and w.needs_ciso.number in body
-    # The words of the verdict panel, the PDF and the terminal report (labels.py).
-    assert "判定 承認が必要（統括情報セキュリティ責任者の承認が必要）" in body
+    # The one status line of the register, the page and the exports (workflow.state_of).
+    assert "申請中・セキュリティ担当の確認待ち" in body
     assert "CISO の承認が必要" not in body and "要承認" not in body
     assert w.plain.number not in body  # the CISO only hears of what needs the CISO
     assert w.soon.number not in body

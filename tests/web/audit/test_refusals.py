@@ -76,7 +76,9 @@ def test_a_failed_guard_in_the_ui_is_recorded_and_explained(
     workflow.perform(application, Step.SUBMIT, applicant)
     client = login(security)
     response = client.post(
-        reverse("register:action", args=[application.pk]), {"action": "approve"}, follow=True
+        reverse("register:action", args=[application.pk]),
+        {"action": "approve", "confirmed": "1"},
+        follow=True,
     )
     assert "判定が「禁止」のため、この申請は承認できません。" in response.content.decode()
     [entry] = refusals()
