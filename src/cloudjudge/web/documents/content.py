@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 
@@ -134,6 +135,8 @@ def questionnaire_request(
     """
     judgement = latest_judgement(application)
     return QuestionnaireRequest(
+        catalog=catalog_for(judgement),
+        date_style=settings.CLOUDJUDGE_DATE_STYLE,
         application_number=application.number,
         service_name=application.service.name,
         provider=application.service.provider,

@@ -1,4 +1,4 @@
-"""``{{ value|city_date }}`` in every template: the city's date convention.
+"""``{{ value|city_date }}`` and ``{{ value|city_datetime }}`` in every template: the city's date convention.
 
 Registered as a template builtin (settings.TEMPLATES), so no ``{% load %}``.
 """
@@ -11,7 +11,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
-from cloudjudge.presentation.dates import format_date
+from cloudjudge.presentation.dates import format_date, format_datetime
 
 register = template.Library()
 
@@ -23,4 +23,12 @@ def city_date(value: dt.date | dt.datetime | None) -> str:
     return format_date(value, settings.CLOUDJUDGE_DATE_STYLE)
 
 
+def city_datetime(value: dt.datetime | None) -> str:
+    """The date as the city writes it and the local time: 「令和8年12月3日 14:05」."""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return format_datetime(value, settings.CLOUDJUDGE_DATE_STYLE)
+
+
 register.filter("city_date", city_date)
+register.filter("city_datetime", city_datetime)
