@@ -359,7 +359,8 @@ def test_an_added_row_is_refused(make_questionnaire_request):
     ws.append([None, None, None, "対応可", "IDのない行", None, None])
     excinfo = _refused(_bytes(wb), app)
     assert _problems(excinfo) == [(ANSWER_SHEET, extra, "A"), (ANSWER_SHEET, extra + 1, "A")]
-    assert "本市が実施する対策で、事業者への確認項目ではありません" in excinfo.value.problems[0].message
+    message = excinfo.value.problems[0].message
+    assert "本市が実施する対策で、事業者への確認項目ではありません" in message
     assert "ID が空です" in excinfo.value.problems[1].message
 
 
@@ -376,7 +377,8 @@ def test_a_forged_row_of_a_city_side_measure_is_refused_naming_the_row(
     ws = wb[ANSWER_SHEET]
     forged = ws.max_row + 1
     item = catalog.item("S2-01")
-    ws.append(["S2-01", "別紙1②", requirement_text(item), "該当なし", "貴市の責任範囲です", "", "2025-0007"])
+    forged_row = ["S2-01", "別紙1②", requirement_text(item), "該当なし", "貴市の責任範囲です"]
+    ws.append([*forged_row, "", "2025-0007"])
     excinfo = _refused(_bytes(wb), app)
     assert _problems(excinfo) == [(ANSWER_SHEET, forged, "A")]
     message = str(excinfo.value)

@@ -45,7 +45,6 @@ from cloudjudge.catalog.schema import Item
 from cloudjudge.documents.cells import put_text
 from cloudjudge.documents.models import QuestionnaireRequest, asks_vendor, in_questionnaire_group
 from cloudjudge.documents.packages import MiB, PackageLimits, PackageRefused, inspect_package
-from cloudjudge.presentation.dates import DateStyle, format_date
 from cloudjudge.labels import (
     ANSWER_CHOICES,
     ANSWER_STATUS,
@@ -53,6 +52,7 @@ from cloudjudge.labels import (
     PARTY_LABELS,
     label,
 )
+from cloudjudge.presentation.dates import DateStyle, format_date
 
 FORMAT = "cloudjudge-questionnaire/1"
 
@@ -411,8 +411,11 @@ def _identity_sheet(ws: Worksheet, app: QuestionnaireRequest, code: str) -> None
     _protect(ws)
 
 
-def _with_catalog(app: QuestionnaireRequest, catalog: Catalog | None) -> tuple[QuestionnaireRequest, Catalog]:
-    """The request and the catalog it is read with: the given one, the request's, or the shipped one."""
+def _with_catalog(
+    app: QuestionnaireRequest, catalog: Catalog | None
+) -> tuple[QuestionnaireRequest, Catalog]:
+    """The request and the catalog it is read with: the given one, the request's,
+    or the shipped one."""
     catalog = catalog or app.catalog or default_catalog()
     return (app if app.catalog is catalog else replace(app, catalog=catalog)), catalog
 

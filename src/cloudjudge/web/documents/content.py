@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
 
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 
@@ -43,6 +42,7 @@ from cloudjudge.web.register.models import (
     Status,
     StatusChange,
 )
+from cloudjudge.web.templatetags.city_dates import date_style
 
 #: Lifecycle steps (``workflow.Step`` codes) as a record prints them: nouns,
 #: not the buttons' verbs.
@@ -136,7 +136,7 @@ def questionnaire_request(
     judgement = latest_judgement(application)
     return QuestionnaireRequest(
         catalog=catalog_for(judgement),
-        date_style=settings.CLOUDJUDGE_DATE_STYLE,
+        date_style=date_style(),
         application_number=application.number,
         service_name=application.service.name,
         provider=application.service.provider,
