@@ -7,6 +7,7 @@ Registered as a template builtin (settings.TEMPLATES), so no ``{% load %}``.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django import template
 from django.conf import settings
@@ -19,8 +20,7 @@ register = template.Library()
 
 def date_style() -> DateStyle:
     """The city's ``CLOUDJUDGE_DATE_STYLE`` (checked against ``DATE_STYLES`` in settings)."""
-    style: DateStyle = settings.CLOUDJUDGE_DATE_STYLE
-    return style
+    return cast(DateStyle, settings.CLOUDJUDGE_DATE_STYLE)
 
 
 def city_date(value: dt.date | dt.datetime | None) -> str:
