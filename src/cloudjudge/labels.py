@@ -209,7 +209,13 @@ ANSWER_STATUS: dict[str, str] = {
 }
 
 #: The seal boxes of a judgement report, in signing order.
-SEAL_ROLES: tuple[str, ...] = ("担当", "情報システム管理者", "統括情報セキュリティ責任者")
+SEAL_ROLES: tuple[str, ...] = (
+    "担当",
+    "情報システム管理者",
+    # The security office's reviewer, who checks the measures and the vendor's answers.
+    "情報セキュリティ課",
+    "統括情報セキュリティ責任者",
+)
 
 
 def label(mapping: Mapping[str, str], code: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from cloudjudge.documents import (
     application_report_pdf,
     register_report_pdf,
 )
-from cloudjudge.labels import SEAL_ROLES
+from cloudjudge.labels import GROUP_LABELS, SEAL_ROLES, label
 
 
 def _squeeze(text: str) -> str:
@@ -32,13 +33,25 @@ def report(make_summary, tmp_path_factory) -> tuple[ApplicationSummary, Path]:
     return summary, path
 
 
-def test_poppler_reads_the_japanese_cid_fonts(report, poppler):
-    """The reports use reportlab's non-embedded CID fonts; poppler needs its
-    Adobe-Japan1 tables to read them, and a Japanese font to draw them."""
+def test_every_font_is_embedded_as_a_subset_with_its_unicode_map(report, poppler, tmp_path):
+    """IPAex Gothic and Mincho are embedded (subset), none is left to the viewer;
+    the Unicode maps make copy-paste give the right characters."""
     _, path = report
-    assert "クラウドサービス利用判断報告書" in poppler.text(path), (
-        "pdftotext cannot read the Japanese CID fonts: apt-get install poppler-data"
-    )
+    register = tmp_path / "register.pdf"
+    register.write_bytes(register_report_pdf(_register_rows()))
+    for pdf in (path, register):
+        fonts = poppler.fonts(pdf)
+        assert fonts, "no fonts listed"
+        assert {f["name"].split("+")[-1] for f in fonts} == {"IPAexGothic", "IPAexMincho"}
+        for font in fonts:
+            assert (font["emb"], font["sub"], font["uni"]) == ("yes", "yes", "yes"), font
+
+
+def test_copied_text_is_the_right_japanese(report, poppler):
+    _, path = report
+    text = poppler.text(path)
+    assert "クラウドサービス利用判断報告書" in text
+    assert "申請の概要" in text and "インターネットパソコン方式" in _squeeze(text)
 
 
 def test_the_report_is_a_pdf(report):
@@ -54,8 +67,10 @@ def test_pdftotext_finds_the_verdict_and_every_required_id(report, poppler):
     assert "承認が必要" in squeezed, "Japanese text missing: is poppler-data installed?"
     for entry in summary.decision["required"]:
         assert entry["id"] in text, entry["id"]
+    # A wrapped message's second line follows its rule ID (the column beside it).
+    without_rules = re.sub(r"R-[A-Z0-9][A-Z0-9.\-]*", "", squeezed)
     for finding in summary.decision["findings"]:
-        assert _squeeze(finding["message"]) in squeezed
+        assert _squeeze(finding["message"]) in without_rules
     assert "オンラインストレージ" in squeezed and "2025-0007" in text
     assert "統括情報セキュリティ責任者" in squeezed  # the approval needed
 
@@ -75,10 +90,52 @@ def test_the_report_shows_facts_status_evidence_approvals_and_version(report, po
     assert "専用端末を使用しないため" in squeezed  # the note under a 該当なし measure
     for record in summary.approvals:
         assert _squeeze(record.actor) in squeezed
-    assert "2025/07/03 14:05" in poppler.text(path)
-    assert summary.version in squeezed and "2025/07/1108:00" in squeezed
+    # Dates as the city writes them: 和暦 (令和7年 = 2025).
+    assert "令和7年7月3日 14:05" in poppler.text(path)
+    assert summary.version in squeezed and "令和7年7月11日08:00" in squeezed
+    assert "2025/07" not in squeezed
     for role in SEAL_ROLES:
         assert role in squeezed  # 押印欄
+
+
+def test_the_seal_boxes_include_the_security_office_reviewer(report, poppler):
+    _, path = report
+    first_page = _squeeze(poppler.page_texts(path)[0])
+    assert "情報セキュリティ課" in SEAL_ROLES
+    boxes = first_page[: first_page.index("1.申請の概要")]
+    assert boxes.endswith("担当情報システム管理者情報セキュリティ課統括情報セキュリティ責任者")
+
+
+def test_a_seireki_city_gets_western_dates(make_summary, poppler, tmp_path):
+    summary = make_summary("storage")
+    path = tmp_path / "seireki.pdf"
+    path.write_bytes(application_report_pdf(replace(summary, date_style="seireki")))
+    text = poppler.text(path)
+    assert "2025年7月3日 14:05" in text and "令和" not in text
+
+
+def test_no_group_heading_is_stranded_at_a_page_foot(make_summary, poppler, tmp_path, catalog):
+    """A group's row of the measures table and a section heading are never the
+    last thing on a page: what follows them starts on the same page."""
+    summary = make_summary("storage")
+    groups = [label(GROUP_LABELS, g) for g in GROUP_LABELS]
+    headings = ["4.必要な対策と対応状況", "5.承認の記録", "判定理由"]
+    # Longer notes move the page breaks about: try several layouts.
+    for n, extra in enumerate((0, 3, 6, 9, 12)):
+        checklist = tuple(
+            replace(row, note=row.note + "\n補足。" * extra) for row in summary.checklist
+        )
+        path = tmp_path / f"groups-{n}.pdf"
+        path.write_bytes(application_report_pdf(replace(summary, checklist=checklist)))
+        pages = poppler.page_texts(path)
+        for page_no, page in enumerate(pages[:-1], start=1):
+            lines = [_squeeze(line) for line in page.splitlines()]
+            lines = [line for line in lines if line]
+            body = lines[:-4]  # the footer's lines
+            assert body, page_no
+            last = body[-1]
+            for heading in (*groups, *headings):
+                assert last != _squeeze(heading), (n, page_no, last)
 
 
 def _footer(poppler, path: Path, page: int) -> str:
@@ -105,6 +162,14 @@ def test_page_one_renders(report, poppler, output_dir):
     png = poppler.render_first_page(path, output_dir / "report-page1")
     assert png.exists() and png.read_bytes().startswith(b"\x89PNG")
     assert png.stat().st_size > 10_000  # not a blank page
+
+
+def test_every_page_renders(report, poppler, output_dir):
+    _, path = report
+    pngs = poppler.render_pages(path, output_dir / "report-page")
+    assert len(pngs) == int(poppler.info(path)["Pages"])
+    for png in pngs:
+        assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5_000
 
 
 def test_a_prohibited_application_reports_its_verdict(make_summary, poppler, tmp_path):
@@ -176,6 +241,12 @@ def _register_rows() -> list[RegisterRow]:
             status=("審査中", "承認済", "差戻し")[n % 3],
             review_due=date(2025, 6, 30) if n % 7 == 0 else date(2026, 3, 31),
             provider="Example Inc.",
+            registry_status=(
+                "",
+                "ISMAP 失効（令和7年3月31日）",
+                "LGWAN-ASP 取下げ",
+                "ISMAP 更新申請中",
+            )[n % 4],
         )
         for n in range(1, 41)
     ]
@@ -197,7 +268,11 @@ def test_the_register_lists_every_application_on_landscape_pages(poppler, tmp_pa
     for word in ("ローカルブレイクアウト方式", "承認が必要", "禁止", "利用可", "3B（重要）"):
         assert word in squeezed
     assert "全40件" in squeezed and "見直し期限超過5件" in squeezed and "期限超過" in squeezed
-    assert f"1/{pages}" in squeezed and f"{pages}/{pages}出力" in squeezed
+    assert "登録簿の状態" in squeezed
+    for status in ("ISMAP失効（令和7年", "LGWAN-ASP取下げ", "ISMAP更新申請中"):
+        assert status in squeezed
+    for n, page in enumerate(poppler.page_texts(path), start=1):
+        assert f"{n}/{pages}" in _squeeze(page) and "出力令和7年7月11日08:00" in _squeeze(page)
 
 
 def test_an_empty_register_still_renders(poppler, tmp_path):

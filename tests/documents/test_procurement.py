@@ -10,7 +10,7 @@ import docx
 from docx.oxml.ns import qn
 
 from cloudjudge.documents import procurement_docx, procurement_markdown
-from cloudjudge.documents.procurement import BLANK, FILL_INS
+from cloudjudge.documents.procurement import BLANK, FILL_INS, full_width_brackets
 
 
 def _docx_text(data: bytes) -> str:
@@ -29,7 +29,8 @@ def test_the_docx_holds_every_sel_and_exit_item_verbatim(catalog):
     for item in catalog.items:
         if item.group in ("SEL", "EXIT"):
             assert item.id in text
-            assert item.text in text, item.id
+            # The criteria's words, its brackets full width as the rest of the document.
+            assert full_width_brackets(item.text) in text, item.id
 
 
 def test_without_a_decision_every_annex_measure_is_included(catalog):
@@ -38,7 +39,7 @@ def test_without_a_decision_every_annex_measure_is_included(catalog):
     assert _ids(text) == expected
     for item in catalog.items:
         if item.group in ("S1", "S2"):
-            assert item.text in text, item.id
+            assert full_width_brackets(item.text) in text, item.id
 
 
 def test_with_a_decision_only_its_annex_measures_are_included(catalog, decisions):
@@ -62,10 +63,12 @@ def test_a_prohibited_decision_is_flagged(catalog, decisions):
 def test_headings_carry_the_clause_numbers(catalog):
     markdown = procurement_markdown(catalog)
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
-    assert "## 1. サービス及びサービス提供者の選定基準（基準 3.1(2)）" in headings
+    assert "## 1. サービス及びサービス提供者の選定基準（基準 3.1（2））" in headings
     for letter in "アイウエオカキ":
-        ref = f"3.1(2)({letter})"
-        assert any(f"（基準 {ref}）" in h and h.startswith(f"### ({letter}) ") for h in headings)
+        ref = f"3.1（2）（{letter}）"
+        assert any(f"（基準 {ref}）" in h and h.startswith(f"### （{letter}） ") for h in headings)
+    # Full-width brackets throughout: no half-width one is left in the text.
+    assert "(" not in markdown and ")" not in markdown
     assert any("（基準 3.2）" in h for h in headings)
     assert any("（基準 別紙1①）" in h for h in headings)
     assert any("（基準 別紙1②）" in h for h in headings)
@@ -114,3 +117,26 @@ def test_the_docx_names_japanese_fonts(catalog):
     assert fonts.get(qn("w:eastAsia")) == "游明朝"
     section = document.sections[0]
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
+
+
+def test_the_docx_converted_by_libreoffice_reads_back(
+    catalog, decisions, libreoffice, poppler, tmp_path
+):
+    """Word's rendering, approximated by LibreOffice Writer: the page numbers of
+    the footer's PAGE field, full-width brackets, the IDs, and a last page that
+    is not a line or two left alone."""
+    source = tmp_path / "procurement.docx"
+    source.write_bytes(procurement_docx(catalog, decisions["storage"]))
+    pdf = libreoffice.convert(source, tmp_path, "pdf")
+    pages = poppler.page_texts(pdf)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, start=1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert f"{n}/{len(pages)}" in [line.replace(" ", "") for line in lines], lines
+    text = "".join(pages)
+    assert "外部サービスの利用に係る要件" in text
+    assert "SEL-A1" in text and "EXIT-1" in text and "【" in text
+    assert "3.1（2）" in re.sub(r"\s+", "", text)
+    assert "(" not in re.sub(r"[A-Za-z]\(|\)[A-Za-z]", "", text)
+    last = [line for line in pages[-1].splitlines() if line.strip()]
+    assert len(last) >= 6, last  # the closing section whole, and the footer

@@ -64,15 +64,30 @@ def _problems(excinfo: pytest.ExceptionInfo[QuestionnaireError]) -> list[tuple]:
 # --------------------------------------------------------------------------- layout
 
 
-def test_the_questionnaire_asks_the_decisions_sel_s1_s2_exit_items(make_questionnaire_request):
+def test_the_questionnaire_asks_the_decisions_items_the_provider_carries_out(
+    make_questionnaire_request, catalog
+):
     app = make_questionnaire_request("storage")
-    expected = [r["id"] for r in app.decision["required"] if r["id"].split("-")[0] in ANSWERED]
+    required = [r["id"] for r in app.decision["required"] if r["id"].split("-")[0] in ANSWERED]
+    expected = [i for i in required if catalog.item(i).party in ("provider", "both")]
     assert app.item_ids == tuple(expected)
-    assert {i.split("-")[0] for i in expected} == set(ANSWERED)  # PROC etc. left out
+    assert {i.split("-")[0] for i in expected} == {"SEL", "S1", "EXIT"}  # PROC etc. left out
+    # The city's own measures are required, yet never leave the city: all of
+    # 別紙1② (the internet PCs, S2-01…22) and the city-side S1 rows.
+    city = [i for i in required if catalog.item(i).party == "city"]
+    assert {i for i in city if i.startswith("S2-")} == {f"S2-{n:02}" for n in range(1, 23)}
+    assert "S1-11" in city
 
     ws = _workbook(build_questionnaire(app))[ANSWER_SHEET]
     ids = [ws[f"A{r}"].value for r in range(2, ws.max_row + 1)]
     assert ids == expected
+    sheet_text = "\n".join(
+        str(c.value) for sheet in _workbook(build_questionnaire(app)) for r in sheet for c in r
+    )
+    for item_id in city:
+        assert item_id not in sheet_text
+        assert catalog.item(item_id).text not in sheet_text
+    assert "インターネットパソコン" not in sheet_text
     headers = [ws.cell(1, c).value for c in range(1, 8)]
     assert headers == ["ID", "区分・条項", "要件", "回答", "説明", "根拠資料", "申請番号"]
 
@@ -135,7 +150,7 @@ def test_the_cover_names_the_service_department_number_and_due_date(
     assert cells["申請番号"] == "2025-0007"
     assert cells["サービス名"] == "オンラインストレージ"
     assert cells["申請部署"] == "市民局 市民生活部 市民協働課"
-    assert cells["回答期限"] == "2025年07月31日"
+    assert cells["回答期限"] == "令和7年7月31日"  # the city's 和暦 (CLOUDJUDGE_DATE_STYLE)
     assert cells["判断基準"] == catalog.label
     assert cells["識別コード"] == fingerprint("2025-0007", catalog.label, app.item_ids)
     text = "\n".join(str(ws.cell(r, 1).value) for r in range(1, ws.max_row + 1))
@@ -344,8 +359,31 @@ def test_an_added_row_is_refused(make_questionnaire_request):
     ws.append([None, None, None, "対応可", "IDのない行", None, None])
     excinfo = _refused(_bytes(wb), app)
     assert _problems(excinfo) == [(ANSWER_SHEET, extra, "A"), (ANSWER_SHEET, extra + 1, "A")]
-    assert "この申請の確認項目ではありません" in excinfo.value.problems[0].message
+    message = excinfo.value.problems[0].message
+    assert "本市が実施する対策で、事業者への確認項目ではありません" in message
     assert "ID が空です" in excinfo.value.problems[1].message
+
+
+def test_a_forged_row_of_a_city_side_measure_is_refused_naming_the_row(
+    make_questionnaire_request, catalog
+):
+    """別紙1② S2-01 is required of this application, but the city carries it out:
+    a vendor who adds its row (to close the city's internet-PC control) is refused."""
+    app = make_questionnaire_request("storage")
+    assert "S2-01" in {r["id"] for r in app.decision["required"]}
+    assert "S2-01" not in app.item_ids
+    wb = _workbook(build_questionnaire(app))
+    _fill(wb)
+    ws = wb[ANSWER_SHEET]
+    forged = ws.max_row + 1
+    item = catalog.item("S2-01")
+    forged_row = ["S2-01", "別紙1②", requirement_text(item), "該当なし", "貴市の責任範囲です"]
+    ws.append([*forged_row, "", "2025-0007"])
+    excinfo = _refused(_bytes(wb), app)
+    assert _problems(excinfo) == [(ANSWER_SHEET, forged, "A")]
+    message = str(excinfo.value)
+    assert f"シート「回答」 {forged} 行目 A 列（ID）" in message
+    assert "ID「S2-01」は本市が実施する対策で、事業者への確認項目ではありません" in message
 
 
 def test_a_duplicated_row_is_refused(make_questionnaire_request):

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from cloudjudge.presentation.dates import format_date
+from cloudjudge.presentation.dates import format_date, format_datetime
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,10 @@ def test_templates_write_dates_in_the_configured_style(settings):
     assert template.render(Context({"day": dt.date(2026, 12, 3)})) == "令和8年12月3日"
     settings.CLOUDJUDGE_DATE_STYLE = "seireki"
     assert template.render(Context({"day": dt.date(2026, 12, 3)})) == "2026年12月3日"
+
+
+def test_a_datetime_is_the_citys_date_and_the_minute():
+    moment = dt.datetime(2026, 12, 3, 9, 5, 59)
+    assert format_datetime(moment) == "令和8年12月3日 09:05"
+    assert format_datetime(moment, "seireki") == "2026年12月3日 09:05"
+    assert format_datetime(None) == ""

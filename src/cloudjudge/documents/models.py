@@ -14,8 +14,34 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from cloudjudge.catalog import Catalog, default_catalog
+from cloudjudge.presentation.dates import DateStyle
+
 #: The item groups a vendor answers for (3.1(2), 3.2, 別紙1).
 QUESTIONNAIRE_GROUPS: tuple[str, ...] = ("SEL", "S1", "S2", "EXIT")
+#: The ``party`` values (catalog) of the items the provider carries out, alone or with the city.
+VENDOR_PARTIES: tuple[str, ...] = ("provider", "both")
+
+
+def in_questionnaire_group(item_id: str) -> bool:
+    return item_id.split("-", 1)[0] in QUESTIONNAIRE_GROUPS
+
+
+def asks_vendor(item_id: str, catalog: Catalog) -> bool:
+    """Whether the vendor questionnaire asks about the item: one of the groups
+    SEL, S1, S2, EXIT that the provider carries out (``party`` 事業者 or both).
+    The city's own measures (``party: city``) never leave the city."""
+    if not in_questionnaire_group(item_id):
+        return False
+    # An item the catalog does not know is kept, so that building refuses it by name.
+    return not catalog.has_item(item_id) or catalog.item(item_id).party in VENDOR_PARTIES
+
+
+def vendor_item_ids(decision: Mapping[str, Any], catalog: Catalog) -> tuple[str, ...]:
+    """The IDs of the decision's required items the vendor answers for, in its order."""
+    return tuple(
+        entry["id"] for entry in decision.get("required", ()) if asks_vendor(entry["id"], catalog)
+    )
 
 
 @dataclass(frozen=True)
@@ -24,7 +50,9 @@ class QuestionnaireRequest:
 
     ``decision`` is the engine's decision for the application
     (``cloudjudge.judge(facts)``); the questionnaire asks about its ``required``
-    items of the groups SEL, S1, S2 and EXIT, in the decision's order.
+    items of the groups SEL, S1, S2 and EXIT that the provider carries out
+    (:func:`asks_vendor`), in the decision's order. ``catalog`` is the criteria
+    the decision was made under (the shipped one by default).
     """
 
     application_number: str
@@ -36,19 +64,21 @@ class QuestionnaireRequest:
     #: Who the vendor returns the workbook to (name, mail, phone), printed on the cover.
     contact: str = ""
     issued_on: date | None = None
+    catalog: Catalog | None = None
+    #: How the cover writes its dates (the city's ``CLOUDJUDGE_DATE_STYLE``).
+    date_style: DateStyle = "wareki"
 
     @property
     def criteria_version(self) -> str:
         return str(self.decision.get("criteria_version", ""))
 
+    def _catalog(self) -> Catalog:
+        return self.catalog or default_catalog()
+
     @property
     def item_ids(self) -> tuple[str, ...]:
         """The IDs the questionnaire asks about, in the decision's order."""
-        return tuple(
-            entry["id"]
-            for entry in self.decision.get("required", ())
-            if entry["id"].split("-", 1)[0] in QUESTIONNAIRE_GROUPS
-        )
+        return vendor_item_ids(self.decision, self._catalog())
 
 
 @dataclass(frozen=True)
@@ -105,6 +135,8 @@ class ApplicationSummary:
     generated_at: datetime | None = None
     #: Issuing body printed under the title (e.g. 堺市).
     organisation: str = ""
+    #: How the report writes its dates (the city's ``CLOUDJUDGE_DATE_STYLE``).
+    date_style: DateStyle = "wareki"
 
     @property
     def version(self) -> str:
@@ -128,3 +160,6 @@ class RegisterRow:
     status: str
     review_due: date | None = None
     provider: str = ""
+    #: The service's entries in the public lists as printed, e.g.
+    #: 「ISMAP 失効（令和8年3月31日）」; empty when it is linked to none.
+    registry_status: str = ""

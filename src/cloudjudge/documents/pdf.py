@@ -4,12 +4,17 @@ What the judgement report says about the decision (order, groups, words, the
 remedies of a prohibition, each measure's full text and who carries it out)
 comes from the presenter, ``cloudjudge.presentation.present``.
 
-reportlab's platypus with its built-in Japanese CID fonts (HeiseiKakuGo-W5 for
-headings and labels, HeiseiMin-W3 for body text). CID fonts are not embedded:
-the viewer supplies the glyphs (Acrobat, browsers and poppler with
-``poppler-data`` and a Japanese font such as ``fonts-noto-cjk`` all do), which
-keeps the files small. Every table cell is a Paragraph with ``wordWrap='CJK'``
-so long Japanese text wraps inside its column.
+reportlab's platypus with the IPAex fonts from Debian (``fonts-ipaexfont-gothic``
+for headings and labels, ``fonts-ipaexfont-mincho`` for body text), embedded as
+TrueType subsets: only the glyphs used go into the file (tens of kilobytes), so
+the report looks the same in every viewer and ``pdffonts`` lists every font as
+embedded; each subset carries its ToUnicode map, so copied text is the right
+Japanese. Every table cell is a Paragraph with ``wordWrap='CJK'`` so long
+Japanese text wraps inside its column. Headings keep with what follows them (a
+section heading never ends a page, nor a group row of the measures table).
+
+Dates follow the city's convention (``presentation.dates.format_date``:
+和暦 by default), given by the caller as ``date_style``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -26,9 +32,10 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    CondPageBreak,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -50,10 +57,23 @@ from cloudjudge.labels import (
     label,
 )
 from cloudjudge.presentation import DecisionView, MeasureView, present
+from cloudjudge.presentation.dates import DateStyle, format_date, format_datetime
 from cloudjudge.presentation.decision import group_of
 
-GOTHIC = "HeiseiKakuGo-W5"
-MINCHO = "HeiseiMin-W3"
+GOTHIC = "IPAexGothic"
+MINCHO = "IPAexMincho"
+#: Where Debian's packages put the fonts (fonts-ipaexfont-gothic, -mincho).
+FONT_FILES: dict[str, tuple[str, ...]] = {
+    GOTHIC: (
+        "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+        "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
+    ),
+    MINCHO: (
+        "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+        "/usr/share/fonts/truetype/ipaexfont-mincho/ipaexm.ttf",
+    ),
+}
+FONT_PACKAGES = {GOTHIC: "fonts-ipaexfont-gothic", MINCHO: "fonts-ipaexfont-mincho"}
 
 REPORT_TITLE = "クラウドサービス利用判断報告書"
 REGISTER_TITLE = "クラウドサービス利用台帳（年次見直し）"
@@ -69,10 +89,21 @@ _LABEL = colors.HexColor("#F2F2F2")
 _GROUP = colors.HexColor("#EEF2F8")
 
 
+class FontMissing(RuntimeError):
+    """A Japanese font the PDFs embed is not installed; the message says which package."""
+
+
 def _register_fonts() -> None:
-    for name in (GOTHIC, MINCHO):
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(UnicodeCIDFont(name))
+    for name, paths in FONT_FILES.items():
+        if name in pdfmetrics.getRegisteredFontNames():
+            continue
+        path = next((p for p in paths if Path(p).is_file()), None)
+        if path is None:
+            raise FontMissing(
+                f"PDF に埋め込む日本語フォント {name}（{paths[0]}）がありません。"
+                f"サーバーに {FONT_PACKAGES[name]} をインストールしてください。"
+            )
+        pdfmetrics.registerFont(TTFont(name, path))
 
 
 def _style(name: str, font: str = MINCHO, size: float = 9, **kw: Any) -> ParagraphStyle:
@@ -85,11 +116,13 @@ TITLE = _style("title", GOTHIC, 18, alignment=TA_CENTER, spaceAfter=2 * mm)
 SUBTITLE = _style(
     "subtitle", MINCHO, 9.5, alignment=TA_CENTER, textColor=colors.HexColor("#444444")
 )
-H2 = _style("h2", GOTHIC, 12, spaceBefore=5 * mm, spaceAfter=2 * mm)
+#: A section heading: kept with the flowable after it (never the last line of a page).
+H2 = _style("h2", GOTHIC, 12, spaceBefore=5 * mm, spaceAfter=2 * mm, keepWithNext=1)
 BODY = _style("body")
 SMALL = _style("small", size=7.5, textColor=colors.HexColor("#444444"))
 CELL = _style("cell", size=8.5)
 CELL_HEAD = _style("cellhead", GOTHIC, 8.5)
+REASONS_HEAD = _style("reasonshead", GOTHIC, 8.5, keepWithNext=1)
 CELL_CENTER = _style("cellcenter", size=8.5, alignment=TA_CENTER)
 CELL_HEAD_CENTER = _style("cellheadcenter", GOTHIC, 8.5, alignment=TA_CENTER)
 SEAL = _style("seal", GOTHIC, 7.5, alignment=TA_CENTER)
@@ -108,16 +141,24 @@ def _p(text: Any, style: ParagraphStyle = CELL) -> Paragraph:
     return Paragraph(escape(value).replace("\n", "<br/>"), style)
 
 
-def _date(value: date | None) -> str:
-    return value.strftime("%Y/%m/%d") if value else "―"
+def _date(value: date | None, style: DateStyle) -> str:
+    return format_date(value, style) if value else "―"
 
 
-def _datetime(value: datetime | None) -> str:
-    return value.strftime("%Y/%m/%d %H:%M") if value else "―"
+def _datetime(value: datetime | None, style: DateStyle) -> str:
+    return format_datetime(value, style) if value else "―"
+
+
+def _heading(text: str) -> list[Any]:
+    """A section heading that starts a new page rather than end one: with less
+    than a few lines left, the page breaks first (and ``keepWithNext`` holds it
+    to the first rows of what follows)."""
+    return [CondPageBreak(30 * mm), _p(text, H2)]
 
 
 def _grid(header_rows: int = 1, extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
     commands: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), MINCHO),  # empty cells too: no Helvetica
         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -142,6 +183,8 @@ def _canvas_class(left: str, right: str) -> type[Canvas]:
 
     class _FooterCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # Not reportlab's Helvetica, which would be the one font not embedded.
+            kwargs["initialFontName"] = MINCHO
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
@@ -202,13 +245,14 @@ def _seal_boxes() -> Table:
     """押印欄: one column per signer, a label row and an empty box."""
     table = _table(
         [[_p(role, SEAL) for role in SEAL_ROLES], ["" for _ in SEAL_ROLES]],
-        [28] * len(SEAL_ROLES),
+        [30] * len(SEAL_ROLES),
         rowHeights=[9 * mm, 22 * mm],
         hAlign="RIGHT",
     )
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), MINCHO),
                 ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), _LABEL),
                 ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
@@ -244,6 +288,7 @@ def _verdict_box(view: DecisionView) -> Table:
     box.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), MINCHO),
                 ("BOX", (0, 0), (1, 0), 1.2, colour),
                 ("LINEAFTER", (0, 0), (0, 0), 0.5, _GRID),
                 ("BACKGROUND", (0, 0), (0, 0), _LABEL),
@@ -270,7 +315,7 @@ def _findings(view: DecisionView) -> Table | Paragraph:
                 _p(finding.message),
             ]
         )
-    table = _table(rows, [16, 30, 134], repeatRows=1)
+    table = _table(rows, [16, 36, 128], repeatRows=1)
     table.setStyle(_grid(1))
     return table
 
@@ -279,7 +324,7 @@ def _remedies(view: DecisionView) -> list[Any]:
     """The ways out of a prohibition, or why there is none."""
     if not view.prohibited:
         return []
-    story: list[Any] = [_p("利用できるようにする変更（変更の少ないものから）", H2)]
+    story: list[Any] = _heading("利用できるようにする変更（変更の少ないものから）")
     if view.remedy_note:
         return [*story, _p(view.remedy_note, BODY)]
     rows: list[list[Any]] = [
@@ -336,6 +381,7 @@ def _measure_cell(
 
 
 def _measures(summary: ApplicationSummary, view: DecisionView, catalog: Catalog) -> Any:
+    style = summary.date_style
     measures = _measure_rows(summary, view, catalog)
     if not measures:
         return _p(view.measures_note or "必要な対策はありません。", BODY)
@@ -348,7 +394,12 @@ def _measures(summary: ApplicationSummary, view: DecisionView, catalog: Catalog)
             group = code
             rows.append([_p(label(GROUP_LABELS, code), CELL_HEAD), "", "", "", "", "", ""])
             n = len(rows) - 1
-            extra += [("SPAN", (0, n), (-1, n)), ("BACKGROUND", (0, n), (-1, n), _GROUP)]
+            extra += [
+                ("SPAN", (0, n), (-1, n)),
+                ("BACKGROUND", (0, n), (-1, n), _GROUP),
+                # The group's row and its first measure stay on one page.
+                ("NOSPLIT", (0, n), (-1, n + 1)),
+            ]
         item_id = row.item_id if row else entry.id if entry else ""
         clause = row.clause if row else entry.clause if entry else ""
         measure = _measure_cell(row, entry, catalog)
@@ -360,7 +411,7 @@ def _measures(summary: ApplicationSummary, view: DecisionView, catalog: Catalog)
                 measure,
                 _p(row.status if row else "未登録", CELL_CENTER),
                 _p(row.owner if row and row.owner else "―"),
-                _p(_date(row.due_date) if row else "―", CELL_CENTER),
+                _p(_date(row.due_date, style) if row else "―", CELL_CENTER),
                 _p(evidence),
             ]
         )
@@ -376,14 +427,14 @@ def _approvals(summary: ApplicationSummary) -> Table | Paragraph:
     for record in sorted(summary.approvals, key=lambda r: r.at):
         rows.append(
             [
-                _p(_datetime(record.at), CELL_CENTER),
+                _p(_datetime(record.at, summary.date_style), CELL_CENTER),
                 _p(record.role),
                 _p(record.actor),
                 _p(record.action, CELL_CENTER),
                 _p(record.comment or "―"),
             ]
         )
-    table = _table(rows, [28, 42, 30, 18, 62], repeatRows=1)
+    table = _table(rows, [36, 38, 28, 18, 60], repeatRows=1)
     table.setStyle(_grid(1))
     return table
 
@@ -395,6 +446,7 @@ def application_report_pdf(summary: ApplicationSummary, catalog: Catalog | None 
     view = present(summary.decision, catalog)
     generated = summary.generated_at or datetime.now()
     version = summary.version
+    style = summary.date_style
     out = io.BytesIO()
     doc = _document(
         out, A4, f"{REPORT_TITLE} {summary.number}", f"{summary.service_name}（{version}）"
@@ -406,7 +458,7 @@ def application_report_pdf(summary: ApplicationSummary, catalog: Catalog | None 
         *heading,
         Spacer(1, 2 * mm),
         _seal_boxes(),
-        _p("1. 申請の概要", H2),
+        *_heading("1. 申請の概要"),
         _key_values(
             [
                 ("申請番号", summary.number),
@@ -417,24 +469,25 @@ def application_report_pdf(summary: ApplicationSummary, catalog: Catalog | None 
                 ("利用目的", summary.purpose),
                 ("申請の状態", summary.status),
                 ("判断基準", version),
-                ("出力日時", _datetime(generated)),
+                ("出力日時", _datetime(generated, style)),
             ]
         ),
-        _p("2. 申請内容（判定に用いた事実）", H2),
+        *_heading("2. 申請内容（判定に用いた事実）"),
         _key_values(fact_rows(summary.facts), label_width=75),
+        CondPageBreak(45 * mm),
         KeepTogether([_p("3. 判定結果", H2), _verdict_box(view)]),
         Spacer(1, 3 * mm),
-        _p("判定理由", CELL_HEAD),
+        _p("判定理由", REASONS_HEAD),
         Spacer(1, 1 * mm),
         _findings(view),
         *_remedies(view),
-        _p("4. 必要な対策と対応状況", H2),
+        *_heading("4. 必要な対策と対応状況"),
         _measures(summary, view, catalog),
-        _p("5. 承認の記録", H2),
+        *_heading("5. 承認の記録"),
         _approvals(summary),
     ]
     footer_left = f"{REPORT_TITLE}　申請番号 {summary.number}"
-    footer_right = f"判断基準 {version}　出力 {_datetime(generated)}"
+    footer_right = f"判断基準 {version}　出力 {_datetime(generated, style)}"
     doc.build(story, canvasmaker=_canvas_class(footer_left, footer_right))
     return out.getvalue()
 
@@ -448,10 +501,13 @@ def register_report_pdf(
     title: str = REGISTER_TITLE,
     generated_at: datetime | None = None,
     organisation: str = "",
+    date_style: DateStyle = "wareki",
 ) -> bytes:
     """The register, one row per application, A4 landscape, for the yearly review.
 
-    Reviews due before the generation date are marked 期限超過.
+    Reviews due before the generation date are marked 期限超過; each row shows
+    its service's standing in the public lists (``RegisterRow.registry_status``:
+    失効, 取下げ, 更新申請中, …).
     """
     _register_fonts()
     rows = list(rows)
@@ -460,7 +516,7 @@ def register_report_pdf(
     counts = {code: sum(r.verdict == code for r in rows) for code in VERDICT_LABELS}
     overdue = sum(1 for r in rows if r.review_due and r.review_due < today)
     summary = (
-        f"出力日時 {_datetime(generated)}　全 {len(rows)} 件（"
+        f"出力日時 {_datetime(generated, date_style)}　全 {len(rows)} 件（"
         + "、".join(f"{VERDICT_LABELS[c]} {n} 件" for c, n in counts.items())
         + f"）　見直し期限超過 {overdue} 件"
     )
@@ -480,13 +536,14 @@ def register_report_pdf(
         "判定",
         "状態",
         "見直し期限",
+        "登録簿の状態",
     ]
     data: list[list[Any]] = [[_p(h, CELL_HEAD_CENTER) for h in head]]
     extra: list[tuple[Any, ...]] = []
     for n, row in enumerate(rows, start=1):
         service = row.service_name + (f"\n（{row.provider}）" if row.provider else "")
         late = bool(row.review_due and row.review_due < today)
-        due = _date(row.review_due) + ("\n期限超過" if late else "")
+        due = _date(row.review_due, date_style) + ("\n期限超過" if late else "")
         data.append(
             [
                 _p(n, RIGHT),
@@ -498,13 +555,15 @@ def register_report_pdf(
                 _p(label(VERDICT_LABELS, row.verdict), VERDICT_CELLS.get(row.verdict, CELL_CENTER)),
                 _p(row.status, CELL_CENTER),
                 _p(due, PROHIBIT if late else CELL_CENTER),
+                _p(row.registry_status or "―"),
             ]
         )
     if not rows:
-        data.append([_p("登録された申請はありません。"), "", "", "", "", "", "", "", ""])
+        data.append([_p("登録された申請はありません。"), *([""] * (len(head) - 1))])
         extra.append(("SPAN", (0, 1), (-1, 1)))
-    table = _table(data, [10, 26, 40, 58, 44, 20, 22, 22, 25], repeatRows=1)
+    table = _table(data, [9, 22, 30, 46, 40, 16, 20, 18, 28, 38], repeatRows=1)
     table.setStyle(_grid(1, extra))
     story.append(table)
-    doc.build(story, canvasmaker=_canvas_class(title, f"出力 {_datetime(generated)}"))
+    footer_right = f"出力 {_datetime(generated, date_style)}"
+    doc.build(story, canvasmaker=_canvas_class(title, footer_right))
     return out.getvalue()

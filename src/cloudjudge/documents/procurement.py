@@ -113,8 +113,32 @@ def _clause_label(ref: str) -> str:
     return ref[ref.rfind("(") :] if "(" in ref else ref
 
 
+#: Brackets as a Japanese document writes them: full width throughout, in the
+#: criteria's own text too (its words are kept, only 「(」「)」 become 「（」「）」).
+_BRACKETS = str.maketrans({"(": "（", ")": "）"})
+
+
+def full_width_brackets(text: str) -> str:
+    return text.translate(_BRACKETS)
+
+
+def _full_width(block: Block) -> Block:
+    if isinstance(block, Entry):
+        fill_ins = tuple(
+            (full_width_brackets(a), full_width_brackets(b)) for a, b in block.fill_ins
+        )
+        return Entry(block.item_id, full_width_brackets(block.text), fill_ins)
+    if isinstance(block, Heading):
+        return Heading(block.level, full_width_brackets(block.text))
+    return Paragraph(full_width_brackets(block.text))
+
+
 def procurement_blocks(catalog: Catalog, decision: Mapping[str, Any] | None = None) -> list[Block]:
-    """The section as a list of headings, paragraphs and entries."""
+    """The section as a list of headings, paragraphs and entries, brackets full width."""
+    return [_full_width(b) for b in _blocks(catalog, decision)]
+
+
+def _blocks(catalog: Catalog, decision: Mapping[str, Any] | None) -> list[Block]:
     required = None if decision is None else {r["id"] for r in decision.get("required", ())}
     sel = [i for i in catalog.items if i.group == "SEL"]
     exits = [i for i in catalog.items if i.group == "EXIT"]
@@ -272,6 +296,36 @@ def _prepare(document: Any) -> None:
         _set_fonts(style.element, GOTHIC)
 
 
+def _field(paragraph: Any, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice fill in on each page."""
+    from docx.oxml.ns import qn
+
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, f" {instruction} "), ("separate", None)):
+        if kind:
+            char = run._r.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): kind})
+            run._r.append(char)
+        else:
+            instr = run._r.makeelement(qn("w:instrText"), {qn("xml:space"): "preserve"})
+            instr.text = text
+            run._r.append(instr)
+    paragraph.add_run("1")  # shown until the field is updated
+    end = paragraph.add_run()
+    end._r.append(end._r.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): "end"}))
+
+
+def _page_numbers(document: Any) -> None:
+    """「1 / 5」 centred in every page's footer."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    footer = document.sections[0].footer
+    paragraph = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _field(paragraph, "PAGE")
+    paragraph.add_run(" / ")
+    _field(paragraph, "NUMPAGES")
+
+
 def procurement_docx(catalog: Catalog, decision: Mapping[str, Any] | None = None) -> bytes:
     """The section as a Word document (.docx bytes), Japanese fonts set."""
     from docx import Document
@@ -282,11 +336,19 @@ def procurement_docx(catalog: Catalog, decision: Mapping[str, Any] | None = None
     document.core_properties.title = TITLE
     document.core_properties.subject = catalog.label
     document.core_properties.language = "ja-JP"
-    for block in procurement_blocks(catalog, decision):
+    _page_numbers(document)
+    blocks = procurement_blocks(catalog, decision)
+    # The closing section (its heading and paragraphs) moves to the next page
+    # whole rather than leave a line or two alone on the last page.
+    closing = max(n for n, b in enumerate(blocks) if isinstance(b, Heading) and b.level == 2)
+    for n, block in enumerate(blocks):
         if isinstance(block, Heading):
-            document.add_heading(block.text, level=block.level)
+            heading = document.add_heading(block.text, level=block.level)
+            heading.paragraph_format.keep_with_next = True
         elif isinstance(block, Paragraph):
-            document.add_paragraph(block.text)
+            paragraph = document.add_paragraph(block.text)
+            if n > closing and n < len(blocks) - 1:
+                paragraph.paragraph_format.keep_with_next = True
         else:
             paragraph = document.add_paragraph()
             fmt = paragraph.paragraph_format

@@ -30,7 +30,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -43,9 +43,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cloudjudge.catalog import Catalog, default_catalog
 from cloudjudge.catalog.schema import Item
 from cloudjudge.documents.cells import put_text
-from cloudjudge.documents.models import QuestionnaireRequest
+from cloudjudge.documents.models import QuestionnaireRequest, asks_vendor, in_questionnaire_group
 from cloudjudge.documents.packages import MiB, PackageLimits, PackageRefused, inspect_package
-from cloudjudge.labels import ANSWER_CHOICES, ANSWER_STATUS, CHECKLIST_STATUS_LABELS
+from cloudjudge.labels import (
+    ANSWER_CHOICES,
+    ANSWER_STATUS,
+    CHECKLIST_STATUS_LABELS,
+    PARTY_LABELS,
+    label,
+)
+from cloudjudge.presentation.dates import DateStyle, format_date
 
 FORMAT = "cloudjudge-questionnaire/1"
 
@@ -242,8 +249,8 @@ def _items(app: QuestionnaireRequest, catalog: Catalog) -> list[Item]:
     return [catalog.item(i) for i in app.item_ids]
 
 
-def _date(value: date | None) -> str:
-    return value.strftime("%Y年%m月%d日") if value else "（未定）"
+def _date(value: date | None, style: DateStyle) -> str:
+    return format_date(value, style) if value else "（未定）"
 
 
 def _page_setup(ws: Worksheet, *, header: str) -> None:
@@ -295,8 +302,8 @@ def _cover(
         ("サービス名", app.service_name),
         ("提供事業者", app.provider or "—"),
         ("申請部署", app.department),
-        ("回答期限", _date(app.due_date)),
-        ("発行日", _date(app.issued_on)),
+        ("回答期限", _date(app.due_date, app.date_style)),
+        ("発行日", _date(app.issued_on, app.date_style)),
         ("問い合わせ先（返送先）", app.contact or app.department),
         ("判断基準", catalog.label),
         ("確認項目数", f"{count} 項目"),
@@ -404,9 +411,19 @@ def _identity_sheet(ws: Worksheet, app: QuestionnaireRequest, code: str) -> None
     _protect(ws)
 
 
+def _with_catalog(
+    app: QuestionnaireRequest, catalog: Catalog | None
+) -> tuple[QuestionnaireRequest, Catalog]:
+    """The request and the catalog it is read with: the given one, the request's,
+    or the shipped one."""
+    catalog = catalog or app.catalog or default_catalog()
+    return (app if app.catalog is catalog else replace(app, catalog=catalog)), catalog
+
+
 def build_questionnaire(app: QuestionnaireRequest, catalog: Catalog | None = None) -> bytes:
-    """The questionnaire for one application, as .xlsx bytes."""
-    catalog = catalog or default_catalog()
+    """The questionnaire for one application, as .xlsx bytes: the items the
+    provider carries out only (``QuestionnaireRequest.item_ids``)."""
+    app, catalog = _with_catalog(app, catalog)
     items = _items(app, catalog)
     code = _expected_code(app)
     wb = Workbook()
@@ -601,9 +618,13 @@ def read_questionnaire(
     every problem located by sheet, row and column, when the workbook belongs to
     another application, its IDs were altered, rows were added or removed, a
     requirement text was edited, an answer is outside the list, or 該当なし has no
-    reason.
+    reason, or a row asks about a measure the city carries out itself.
     """
-    catalog = catalog or default_catalog()
+    expected, catalog = _with_catalog(expected, catalog)
+
+    def city_side(item_id: str) -> bool:
+        return in_questionnaire_group(item_id) and not asks_vendor(item_id, catalog)
+
     wb = _open(data)
     problems, fatal = _check_identity(wb, expected)
     if fatal:
@@ -657,7 +678,14 @@ def read_questionnaire(
             problem(ID_COL, "ID が空です（行が追加されたか、ID が消されています）。")
             continue
         if item_id not in wanted:
-            if catalog.has_item(item_id):
+            if catalog.has_item(item_id) and city_side(item_id):
+                party = label(PARTY_LABELS, catalog.item(item_id).party)
+                problem(
+                    ID_COL,
+                    f"ID「{item_id}」は{party}が実施する対策で、事業者への確認項目ではありません"
+                    "（質問票に行が追加されています）。本市側の対策は事業者の回答では取り込めません。",
+                )
+            elif catalog.has_item(item_id):
                 problem(
                     ID_COL,
                     f"ID「{item_id}」はこの申請の確認項目ではありません"

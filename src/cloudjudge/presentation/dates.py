@@ -39,3 +39,10 @@ def format_date(value: dt.date | dt.datetime | None, style: DateStyle = "wareki"
     if style == "seireki":
         return f"{day.year}年{day.month}月{day.day}日"
     return f"{wareki_year(day)}{day.month}月{day.day}日"
+
+
+def format_datetime(value: dt.datetime | None, style: DateStyle = "wareki") -> str:
+    """The date in ``style`` and the time to the minute: 「令和8年12月3日 14:05」."""
+    if value is None:
+        return ""
+    return f"{format_date(value, style)} {value:%H:%M}"

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from cloudjudge.catalog import default_catalog
+
 #: Internet PCs sharing files with contractors: 承認が必要, and SEL, S1, S2 and EXIT required.
 INTERNET_PC = {
     "purpose": "委託先との図面の共有",
@@ -19,15 +21,18 @@ INTERNET_PC = {
     "limited_external_sharing": True,
 }
 
-QUESTIONNAIRE_GROUPS = ("SEL", "S1", "S2", "EXIT")
+VENDOR_GROUPS = ("SEL", "S1", "S2", "EXIT")
 
 
 def questionnaire_ids(application) -> list[str]:
-    """The IDs the application's questionnaire must ask about, in the judgement's order."""
+    """The IDs the application's questionnaire must ask about, in the judgement's
+    order: the vendor's items only (party 事業者 or both in the catalog)."""
+    catalog = default_catalog()
     return [
         entry["id"]
         for entry in application.latest_judgement.decision["required"]
-        if entry["id"].split("-", 1)[0] in QUESTIONNAIRE_GROUPS
+        if entry["id"].split("-", 1)[0] in VENDOR_GROUPS
+        and catalog.item(entry["id"]).party in ("provider", "both")
     ]
 
 

@@ -186,6 +186,72 @@ def test_the_register_as_an_excel_workbook(login, make_application, applicant, s
     assert quote("クラウドサービス台帳_") in disposition
 
 
+def assert_print_ready(sheet) -> None:
+    """A4 landscape, fitted to one page wide, the heading row on every printed page."""
+    assert sheet.page_setup.orientation == "landscape"
+    assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"
+
+
+def test_excel_exports_are_set_up_for_printing(login, make_application, applicant, security):
+    app = make_application()
+    sheet, _ = workbook_rows(login(security).get(XLSX_URL))
+    assert_print_ready(sheet)
+    url = reverse("documents:checklist_xlsx", args=[app.pk])
+    sheet, _ = workbook_rows(login(applicant).get(url))
+    assert_print_ready(sheet)
+
+
+def test_csv_in_shift_jis(login, make_application, make_service, applicant, security):
+    app = make_application(service=make_service(name="髙橋システム電子申請～ＡＢＣ①"))
+    response = login(security).get(CSV_URL, {"encoding": "cp932", "sort": "number"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=shift_jis"
+    assert not response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("cp932"), newline="")))
+    assert rows[0] == HEADINGS
+    row = dict(zip(HEADINGS, rows[1], strict=True))
+    assert row["申請番号"] == app.number
+    assert row["サービス名"] == "髙橋システム電子申請～ＡＢＣ①"
+    assert b"\r\n" in response.content
+    entry = AuditEntry.objects.filter(action=AuditAction.EXPORT).latest("pk")
+    assert entry.extra["encoding"] == "cp932"
+
+
+def test_a_character_shift_jis_cannot_hold_is_reported_not_replaced(
+    login, make_application, make_service, applicant, security
+):
+    make_application(service=make_service(name="普通のサービス"))
+    bad = make_application(service=make_service(name="𠮷野クラウド"), purpose="絵文字😀入り")
+    exports_before = AuditEntry.objects.filter(action=AuditAction.EXPORT).count()
+    response = login(security).get(CSV_URL, {"encoding": "cp932", "sort": "number"}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("register:list"))
+    page = response.content.decode()
+    assert "Shift_JIS（CP932）の CSV は作成しませんでした" in page
+    assert f"3 行目（{bad.number}）の「サービス名」: 「𠮷」（U+20BB7）" in page
+    assert f"3 行目（{bad.number}）の「利用目的」: 「😀」（U+1F600）" in page
+    assert AuditEntry.objects.filter(action=AuditAction.EXPORT).count() == exports_before
+    # The UTF-8 CSV carries every character.
+    rows = csv_rows(login(security).get(CSV_URL, {"sort": "number"}))
+    assert "𠮷野クラウド" in {row[1] for row in rows}
+
+
+def test_the_cp932_builder_lists_every_bad_cell_and_writes_nothing():
+    columns = exports.REGISTER_COLUMNS[:2]
+    rows = [["A-1", "Café"], ["A-2", "良い"], ["A-3", "💾"]]
+    with pytest.raises(exports.UnencodableError) as excinfo:
+        exports.cp932_csv_bytes(columns, rows)
+    assert [str(p) for p in excinfo.value.problems] == [
+        "2 行目（A-1）の「サービス名」: 「é」（U+00E9）は Shift_JIS（CP932）で表せません",
+        "4 行目（A-3）の「サービス名」: 「💾」（U+1F4BE）は Shift_JIS（CP932）で表せません",
+    ]
+    assert exports.cp932_csv_bytes(columns, [["A-2", "良い"]]).decode("cp932") == (
+        "申請番号,サービス名\r\nA-2,良い\r\n"
+    )
+
+
 def test_an_empty_register_is_a_workbook_with_headings_only(login, security):
     sheet, rows = workbook_rows(login(security).get(XLSX_URL))
     assert rows == [tuple(HEADINGS)]

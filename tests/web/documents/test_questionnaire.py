@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from cloudjudge.presentation.dates import format_date
 from cloudjudge.web.audit.models import Action, AuditEntry
 from cloudjudge.web.questionnaires.models import (
     AnswerProposal,
@@ -34,7 +35,7 @@ ANSWERS = {
         "稼働率 99.9％。RTO は 8 時間、2026 年度に 4 時間へ短縮予定。",
         "SLA 第 3 条",
     ),
-    "S2-01": ("対応不可", "専用端末の指定はお客様側の運用です。", ""),
+    "S1-02": ("対応不可", "暗号化は次期リリースで対応予定です。", ""),
     "EXIT-3": ("該当なし", "機器は貸与しないため、廃棄の対象がありません。", "契約書 第 12 条"),
 }
 
@@ -64,7 +65,7 @@ def item(application, item_id: str) -> ChecklistItem:
 # --------------------------------------------------------------------------- download
 
 
-def test_download_lists_the_applications_sel_s1_s2_exit_items(login, applicant, storage_app):
+def test_download_lists_the_vendors_items_only(login, applicant, storage_app):
     url = reverse("documents:questionnaire_download", args=[storage_app.pk])
     response = login(applicant).get(url, {"due": "2099-12-31", "contact": "市民課 申請 花子"})
     assert response.status_code == 200
@@ -83,13 +84,18 @@ def test_download_lists_the_applications_sel_s1_s2_exit_items(login, applicant, 
     ids = [ws.cell(row, 1).value for row in range(2, ws.max_row + 1)]
     expected = questionnaire_ids(storage_app)
     assert ids == expected
-    assert {i.split("-")[0] for i in ids} == {"SEL", "S1", "S2", "EXIT"}
+    assert {i.split("-")[0] for i in ids} == {"SEL", "S1", "EXIT"}
     assert not any(i.startswith(("PROC", "T1", "RISK")) for i in ids)
+    # 別紙1② (the city's internet PCs) is required of this application, and stays with the city.
+    required = {e["id"] for e in storage_app.latest_judgement.decision["required"]}
+    assert {"S2-01", "S2-22", "S1-11"} <= required
+    sent = " ".join(str(c.value) for sheet in wb for row in sheet for c in row)
+    assert "S2-01" not in sent and "S1-11" not in sent
     cover = {ws_row[0].value: ws_row[1].value for ws_row in wb["表紙"].iter_rows(max_col=2)}
     assert cover["申請番号"] == number
     assert cover["サービス名"] == "オンラインストレージ"
     assert cover["申請部署"] == "市民課"
-    assert cover["回答期限"] == "2099年12月31日"
+    assert cover["回答期限"] == "令和81年12月31日"
     assert cover["問い合わせ先（返送先）"] == "市民課 申請 花子"
 
 
@@ -100,7 +106,7 @@ def test_default_due_date_is_two_weeks_ahead(login, applicant, storage_app):
     cover = load_workbook(io.BytesIO(response.content))["表紙"]
     values = {r[0].value: r[1].value for r in cover.iter_rows(max_col=2)}
     due = timezone.localdate() + datetime.timedelta(days=14)
-    assert values["回答期限"] == due.strftime("%Y年%m月%d日")
+    assert values["回答期限"] == format_date(due)
     assert "申請 花子" in values["問い合わせ先（返送先）"]
 
 
@@ -162,25 +168,65 @@ def test_round_trip_through_libreoffice(
     for label in ("対応済", "対応中", "未対応", "該当なし"):
         assert label in page
 
-    response = login(security).post(response["Location"], {"decision": "accept_all"})
+    review = response["Location"]
+    by_item = {p.item_id: p for p in imported.proposals.all()}
+    # 一部対応 and 該当なし are proposals: accepting them without a reason of the
+    # reviewer's own is refused, naming the rows, and nothing is applied.
+    response = login(security).post(review, {"decision": "accept_all"}, follow=True)
+    page = html.unescape(response.content.decode())
+    assert "SEL-C2（回答シート" in page and "事業者の「一部対応」を受け入れるには" in page
+    assert "EXIT-3（回答シート" in page and "事業者の「該当なし」を受け入れるには" in page
+    assert snapshot(storage_app) == before
+    # With the reasons, applying four rows at once asks for confirmation first.
+    reasons = {
+        f"reason-{by_item['SEL-C2'].pk}": "RTO 短縮の計画書を確認した。",
+        f"reason-{by_item['EXIT-3'].pk}": "貸与機器がないことを契約書案で確認した。",
+    }
+    response = login(security).post(review, {"decision": "accept_all", **reasons})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "4 件の回答をチェックリストに反映します" in page
+    for item_id in ANSWERS:
+        assert f'id="confirm-{item_id}"' in page
+    assert snapshot(storage_app) == before, "nothing applied before the confirmation"
+    confirm = {
+        "decision": "accept_selected",
+        "confirmed": "on",
+        "proposals": [p.pk for p in by_item.values()],
+        **reasons,
+    }
+    response = login(security).post(review, confirm)
     assert response.status_code == 302
 
-    a1, c2, s2, exit3 = (item(storage_app, i) for i in ANSWERS)
+    a1, c2, s1, exit3 = (item(storage_app, i) for i in ANSWERS)
     assert a1.status == ItemStatus.DONE
     assert a1.note.startswith("ISMAP の登録を確認中（申請者メモ）\n\n【事業者確認票 ")
     assert "事業者回答: 対応可\n説明: ISMAP 登録済み（登録番号 C21-0001）。" in a1.note
     assert "根拠資料: ISMAP 登録通知書" in a1.note
     assert a1.updated_by == security
     assert c2.status == ItemStatus.IN_PROGRESS and "RTO は 8 時間" in c2.note
-    assert s2.status == ItemStatus.TODO and "事業者回答: 対応不可" in s2.note
+    assert "審査者の判断（" in c2.note and "RTO 短縮の計画書を確認した。" in c2.note
+    assert s1.status == ItemStatus.TODO and "事業者回答: 対応不可" in s1.note
     assert exit3.status == ItemStatus.NOT_APPLICABLE
-    assert exit3.na_reason == "機器は貸与しないため、廃棄の対象がありません。"
+    # The row's 該当なし reason is the reviewer's; the vendor's stays in the note.
+    assert exit3.na_reason == "貸与機器がないことを契約書案で確認した。"
+    assert "説明: 機器は貸与しないため、廃棄の対象がありません。" in exit3.note
     assert "根拠資料: 契約書 第 12 条" in exit3.note
     untouched = item(storage_app, "SEL-A2")
     assert (untouched.status, untouched.note) == (ItemStatus.TODO, "")
     assert set(AnswerProposal.objects.values_list("decision", flat=True)) == {
         ProposalDecision.ACCEPTED
     }
+    # Who accepted what: one audit entry per accepted row.
+    entries = AuditEntry.objects.filter(
+        object_type="questionnaires.answerproposal", action=Action.UPDATE
+    )
+    accepted = {e.extra["accepted"]: e for e in entries}
+    assert set(accepted) == set(ANSWERS)
+    assert all(e.actor == security for e in accepted.values())
+    assert accepted["EXIT-3"].extra["answer"] == "該当なし"
+    assert accepted["EXIT-3"].extra["review_reason"] == "貸与機器がないことを契約書案で確認した。"
+    assert accepted["SEL-A1"].extra["review_reason"] == ""
 
     # Accepting again changes nothing: the notes are appended once.
     login(security).post(
@@ -204,12 +250,20 @@ def test_accept_and_reject_per_row(login, security, storage_app):
     by_item = {p.item_id: p for p in imported.proposals.all()}
     review = response["Location"]
 
+    c2 = by_item["SEL-C2"].pk
+    response = client.post(review, {"decision": "accept_selected", "proposals": [c2]}, follow=True)
+    assert "事業者の「一部対応」を受け入れるには、審査者の理由を記入してください。" in (
+        html.unescape(response.content.decode())
+    )
+    assert item(storage_app, "SEL-C2").status == ItemStatus.TODO
+    # One row with the reviewer's reason: applied at once, no confirmation needed.
     response = client.post(
-        review, {"decision": "accept_selected", "proposals": [by_item["SEL-C2"].pk]}
+        review,
+        {"decision": "accept_selected", "proposals": [c2], f"reason-{c2}": "SLA 案を確認。"},
     )
     assert response.status_code == 302
     response = client.post(
-        review, {"decision": "reject_selected", "proposals": [by_item["S2-01"].pk]}
+        review, {"decision": "reject_selected", "proposals": [by_item["S1-02"].pk]}
     )
     assert response.status_code == 302
 
@@ -217,11 +271,11 @@ def test_accept_and_reject_per_row(login, security, storage_app):
     assert decisions == {
         "SEL-A1": ProposalDecision.PENDING,
         "SEL-C2": ProposalDecision.ACCEPTED,
-        "S2-01": ProposalDecision.REJECTED,
+        "S1-02": ProposalDecision.REJECTED,
         "EXIT-3": ProposalDecision.PENDING,
     }
     assert item(storage_app, "SEL-C2").status == ItemStatus.IN_PROGRESS
-    assert item(storage_app, "S2-01").note == ""
+    assert item(storage_app, "S1-02").note == ""
     assert item(storage_app, "SEL-A1").status == ItemStatus.TODO
 
     # Selecting nothing is refused with a message, not applied to everything.

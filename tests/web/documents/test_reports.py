@@ -3,6 +3,7 @@ register report, read back with poppler; queries bounded."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from urllib.parse import quote
 
@@ -11,12 +12,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudjudge.web.audit.models import Action, AuditEntry
 from cloudjudge.web.documents import content as documents
 from cloudjudge.web.register import checklist, evidence, workflow
 from cloudjudge.web.register.models import Application, ItemStatus
+from cloudjudge.web.registries.importing import import_registry
 
+from ..registries.conftest import audit_end_for_expiry, ismap_csv
 from .helpers import INTERNET_PC
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +223,33 @@ def test_downloads_are_recorded_as_exports(login, security, register):
     assert entry.extra["document"] == "register_report"
     assert entry.extra["filters"] == "verdict=approval_required"
     assert entry.extra["rows"] == 2
+
+
+def test_the_register_report_shows_each_services_registry_status(
+    login, security, make_application, make_service, poppler, tmp_path
+):
+    """Withdrawn and expired list entries are printed beside the application,
+    in the registries' matching and words, with the expiry date in 和暦."""
+    today = timezone.localdate()
+    expired_end = audit_end_for_expiry(today - datetime.timedelta(days=30))
+    result = import_registry(
+        "ismap",
+        ismap_csv(
+            ("C21-0001-1", "取下げクラウド", "サンプル株式会社", today, False, True),
+            ("C21-0002-1", "失効クラウド", "サンプル株式会社", expired_end, False, False),
+        ),
+        security,
+        filename="ismap.csv",
+    )
+    assert result.ok, result.message
+    withdrawn = make_application(service=make_service(name="取下げクラウド"))
+    expired = make_application(service=make_service(name="失効クラウド"))
+    unlisted = make_application(service=make_service(name="台帳だけのサービス", listings=()))
+    path = tmp_path / "register.pdf"
+    pdf(login(security).get(reverse("documents:register_pdf")), path)
+    text = flat(poppler.text(path))
+    assert "登録簿の状態" in text
+    assert "ISMAP取下げ・登録取消（有効期限令和" in text
+    assert "ISMAP期限切れ（有効期限令和" in text
+    for application in (withdrawn, expired, unlisted):
+        assert application.number in text

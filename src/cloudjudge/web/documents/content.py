@@ -20,6 +20,7 @@ import datetime
 import re
 from collections.abc import Iterable, Iterator
 from enum import Enum
+from itertools import islice
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
@@ -33,14 +34,19 @@ from cloudjudge.documents import (
     RegisterRow,
 )
 from cloudjudge.labels import CHECKLIST_STATUS_LABELS, label
+from cloudjudge.presentation.dates import format_date
 from cloudjudge.web.accounts.models import Role
 from cloudjudge.web.register.models import (
     Application,
     ChecklistItem,
     Evidence,
     Judgement,
+    Service,
     StatusChange,
 )
+from cloudjudge.web.registries.listings import Registry, check_service
+from cloudjudge.web.registries.models import RegistryLink
+from cloudjudge.web.templatetags.city_dates import date_style
 
 #: Lifecycle steps (``workflow.Step`` codes) as a record prints them: nouns,
 #: not the buttons' verbs.
@@ -141,6 +147,8 @@ def questionnaire_request(
     """
     judgement = latest_judgement(application)
     return QuestionnaireRequest(
+        catalog=catalog_for(judgement),
+        date_style=date_style(),
         application_number=application.number,
         service_name=application.service.name,
         provider=application.service.provider,
@@ -251,28 +259,66 @@ def application_summary(
         criteria_version=judgement.criteria_version,
         status=status_line(application),
         generated_at=generated_at or timezone.localtime(),
+        date_style=date_style(),
     )
 
 
 # --------------------------------------------------------------------------- register report
 
 
-def register_rows(applications: QuerySet[Application]) -> Iterator[RegisterRow]:
-    """One row per application, in the queryset's order (one query)."""
-    for application in applications.select_related(
+def registry_statuses(services: Iterable[Service], on: datetime.date) -> dict[int, str]:
+    """Each service's standing in the public lists on ``on``, as the register
+    report prints it: one line per list it is declared on or found in, e.g.
+    「ISMAP 失効（有効期限 令和8年3月31日）」 (the registries' own words and
+    matching, ``registries.listings``). Three queries for any number of services."""
+    services = list({s.pk: s for s in services}.values())
+    numbers: dict[int, dict[str, str]] = {}
+    links = RegistryLink.objects.filter(service__in=services).order_by()
+    for sid, kind, number in links.values_list("service_id", "kind", "number"):
+        numbers.setdefault(sid, {})[kind] = number
+    registry = Registry.load(
+        services, [n for by_kind in numbers.values() for n in by_kind.values()]
+    )
+    style = date_style()
+    out: dict[int, str] = {}
+    with translation.override("ja"):
+        for service in services:
+            lines = []
+            for check in check_service(registry, service, numbers.get(service.pk, {}), on):
+                if not check.relevant:
+                    continue
+                line = f"{check.label} {check.status_label}"
+                if check.entry is not None and check.entry.expires_on is not None:
+                    line += f"（有効期限 {format_date(check.entry.expires_on, style)}）"
+                lines.append(line)
+            out[service.pk] = "\n".join(lines)
+    return out
+
+
+def register_rows(
+    applications: QuerySet[Application], on: datetime.date | None = None, batch: int = 500
+) -> Iterator[RegisterRow]:
+    """One row per application, in the queryset's order, with its service's
+    registry status on ``on`` (default today): a few queries per ``batch`` rows."""
+    on = on or timezone.localdate()
+    rows = applications.select_related(
         "service", "department", "approved_by", "ciso_approved_by"
-    ).iterator(chunk_size=500):
-        yield RegisterRow(
-            number=application.number,
-            department=application.department.name,
-            service_name=application.service.name,
-            method=application.method,
-            confidentiality=application.confidentiality,
-            verdict=application.verdict,
-            status=status_line(application),
-            review_due=application.review_due,
-            provider=application.service.provider,
-        )
+    ).iterator(chunk_size=batch)
+    while chunk := list(islice(rows, batch)):
+        statuses = registry_statuses((a.service for a in chunk), on)
+        for application in chunk:
+            yield RegisterRow(
+                number=application.number,
+                department=application.department.name,
+                service_name=application.service.name,
+                method=application.method,
+                confidentiality=application.confidentiality,
+                verdict=application.verdict,
+                status=status_line(application),
+                review_due=application.review_due,
+                provider=application.service.provider,
+                registry_status=statuses.get(application.service_id, ""),
+            )
 
 
 # --------------------------------------------------------------------------- download names

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TypeVar
 
+from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -29,6 +31,7 @@ from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application, Judgement
 
 CSV_TYPE = "text/csv; charset=utf-8"
+CSV_CP932_TYPE = "text/csv; charset=shift_jis"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Applications read (and their checklist progress counted) per query.
 BATCH = 500
@@ -76,12 +79,35 @@ def _register_rows(request: AuthenticatedRequest) -> Iterable[list[exports.Value
 
 
 @require_GET
-def register_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
-    """The register as CSV, streamed: the first bytes leave before the last row is read."""
-    body = exports.iter_csv(exports.REGISTER_COLUMNS, _register_rows(request))
-    response = StreamingHttpResponse(body, content_type=CSV_TYPE)
+def register_csv(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The register as CSV. UTF-8 with a BOM is streamed: the first bytes leave
+    before the last row is read. ``?encoding=cp932`` (Shift_JIS) is built whole
+    first, so that a character CP932 cannot hold refuses the file, naming the
+    cells, on the register page instead of a file with the character replaced."""
     names = exports.register_filename(timezone.localdate(), "csv")
-    return _download(request, response, names, kind="register_csv")
+    if request.GET.get("encoding") == "cp932":
+        try:
+            content = exports.cp932_csv_bytes(exports.REGISTER_COLUMNS, _register_rows(request))
+        except exports.UnencodableError as exc:
+            messages.error(request, _cp932_refusal(exc))
+            query = request.GET.copy()
+            query.pop("encoding", None)
+            url = reverse("register:list")
+            return redirect(f"{url}?{query.urlencode()}" if query else url)
+        response = HttpResponse(content, content_type=CSV_CP932_TYPE)
+        return _download(request, response, names, kind="register_csv", encoding="cp932")
+    body = exports.iter_csv(exports.REGISTER_COLUMNS, _register_rows(request))
+    streamed = StreamingHttpResponse(body, content_type=CSV_TYPE)
+    return _download(request, streamed, names, kind="register_csv")
+
+
+def _cp932_refusal(exc: exports.UnencodableError) -> str:
+    head = (
+        "Shift_JIS（CP932）の CSV は作成しませんでした。次の文字を Shift_JIS で表せません"
+        "（UTF-8 の CSV か Excel で出力するか、文字を改めてください）: "
+    )
+    tail = " ほか" if exc.more else ""
+    return head + "／".join(str(p) for p in exc.problems) + tail
 
 
 @require_GET

@@ -28,6 +28,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from cloudjudge import labels
 from cloudjudge.documents import cells
@@ -198,6 +199,77 @@ def csv_bytes(columns: Sequence[Column], rows: Iterable[Sequence[Value]]) -> byt
     return b"".join(iter_csv(columns, rows))
 
 
+#: The CSV encodings offered: (code, what the download link says).
+CSV_ENCODINGS = {"utf-8": "UTF-8（BOM 付き）", "cp932": "Shift_JIS（CP932）"}
+#: Characters CP932 cannot hold, listed before giving up (a wrong file would list every row).
+MAX_UNENCODABLE = 20
+
+
+@dataclass(frozen=True)
+class Unencodable:
+    """One cell CP932 cannot hold: where it is and the first character at fault."""
+
+    line: int  # the CSV's line (1 = the headings)
+    key: str  # the row's first value (the application number, the item ID)
+    heading: str
+    char: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.line} 行目（{self.key}）の「{self.heading}」: 「{self.char}」"
+            f"（U+{ord(self.char):04X}）は Shift_JIS（CP932）で表せません"
+        )
+
+
+class UnencodableError(ValueError):
+    """The CSV was not made: ``problems`` says which cells hold what."""
+
+    def __init__(self, problems: Sequence[Unencodable], more: bool):
+        self.problems = tuple(problems)
+        self.more = more
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def cp932_csv_bytes(columns: Sequence[Column], rows: Iterable[Sequence[Value]]) -> bytes:
+    """The CSV in Shift_JIS (CP932, Windows' Japanese), for systems that read
+    nothing else; no BOM, CRLF line ends. All or nothing: a character CP932
+    cannot hold (é, 𠮷, emoji, …) is never replaced or dropped, the whole
+    file is refused with :class:`UnencodableError` naming each cell."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    out = [writer.writerow([c.heading for c in columns]).encode("cp932")]
+    problems: list[Unencodable] = []
+    more = False
+    for line, row in enumerate(rows, start=2):
+        texts = [_csv_cell(v) for v in row]
+        try:
+            encoded = writer.writerow(texts).encode("cp932")
+        except UnicodeEncodeError:
+            for text, column in zip(texts, columns, strict=True):
+                bad = next((ch for ch in text if not _cp932(ch)), None)
+                if bad is None:
+                    continue
+                if len(problems) == MAX_UNENCODABLE:
+                    more = True
+                    break
+                problems.append(Unencodable(line, texts[0] if texts else "", column.heading, bad))
+            if more:
+                break
+            continue
+        if not problems:
+            out.append(encoded)
+    if problems:
+        raise UnencodableError(problems, more)
+    return b"".join(out)
+
+
+def _cp932(ch: str) -> bool:
+    try:
+        ch.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # --------------------------------------------------------------------------- Excel
 
 
@@ -215,8 +287,9 @@ def xlsx_bytes(
     frozen and filtered, columns sized, dates as real dates."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(sheet_title))
-    # The sheet's view and columns go out with its first row: set them now.
+    # The sheet's view, columns and print setup go out with its first row: set them now.
     sheet.freeze_panes = "A2"
+    _print_setup(sheet)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     bold = Font(bold=True)
@@ -241,6 +314,19 @@ def xlsx_bytes(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _print_setup(sheet) -> None:
+    """A4 landscape, every column on the page's width (as many pages down as
+    needed), the heading row printed again at the top of every page."""
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.oddFooter.center.text = "&P / &N"
 
 
 def _xlsx_cell(sheet, value: Value, column: Column, wrap: Alignment) -> WriteOnlyCell:

@@ -28,6 +28,7 @@ from cloudjudge.documents import (
     procurement_markdown,
     register_report_pdf,
 )
+from cloudjudge.documents.pdf import FontMissing
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.authenticated import AuthenticatedRequest
@@ -37,6 +38,7 @@ from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.register import permissions
 from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application
+from cloudjudge.web.templatetags.city_dates import date_style
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -183,9 +185,13 @@ def application_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         summary = documents.application_summary(application)
     except documents.DocumentUnavailable as exc:
         return _unavailable(request, application, exc.message)
+    try:
+        content = application_report_pdf(summary)
+    except FontMissing as exc:
+        return _unavailable(request, application, str(exc))
     return _attachment(
         request,
-        application_report_pdf(summary),
+        content,
         PDF_TYPE,
         documents.report_filename(application),
         document="judgement_report",
@@ -201,11 +207,16 @@ def _register(request: AuthenticatedRequest) -> QuerySet[Application]:
 @require_GET
 def register_report(request: AuthenticatedRequest) -> HttpResponse:
     """The register report (PDF) for the yearly review: the list page's rows, all pages."""
-    rows = list(documents.register_rows(_register(request)))
     generated = timezone.localtime()
+    rows = list(documents.register_rows(_register(request), generated.date()))
+    try:
+        content = register_report_pdf(rows, generated_at=generated, date_style=date_style())
+    except FontMissing as exc:
+        messages.error(request, str(exc))
+        return redirect("register:list")
     return _attachment(
         request,
-        register_report_pdf(rows, generated_at=generated),
+        content,
         PDF_TYPE,
         documents.register_report_filename(generated.date()),
         document="register_report",

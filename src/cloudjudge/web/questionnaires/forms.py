@@ -32,10 +32,22 @@ class DecisionForm(forms.Form):
         ]
     )
     proposals = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    #: Set by the confirmation page: accepting several rows at once is asked twice.
+    confirmed = forms.BooleanField(required=False)
 
     def __init__(self, *args, pending_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["proposals"].choices = [(pk, pk) for pk in pending_ids]
+        self.pending_ids = list(pending_ids)
+        self.fields["proposals"].choices = [(pk, pk) for pk in self.pending_ids]
+
+    @property
+    def reasons(self) -> dict[int, str]:
+        """The reviewer's reasons typed per row (``reason-<pk>``), by proposal pk."""
+        return {
+            pk: text.strip()
+            for pk in self.pending_ids
+            if (text := str(self.data.get(f"reason-{pk}", ""))).strip()
+        }
 
     def clean(self):
         data = super().clean()

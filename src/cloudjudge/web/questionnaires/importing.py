@@ -15,15 +15,19 @@ Who does what (the same people as the checklist itself, ``permissions``):
 An import is all or nothing: a workbook with any problem (altered IDs, rows
 of another application, answers outside the list, …) leaves no trace; the
 caller shows every problem. Accepting sets the row's status through
-``checklist.update_item`` (which writes the audit entry) and *appends* the
-vendor's answer to the row's note.
+``checklist.update_item`` (which writes the row's audit entry), *appends* the
+vendor's answer to the row's note, and writes one more audit entry per row
+saying who accepted which answer. No vendor answer closes a row by itself: a
+「該当なし」 or 「一部対応」 is accepted only with the reviewer's own reason
+(``accept(reasons=…)``), which becomes the row's 該当なし reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -214,14 +218,37 @@ def _pending(imported: QuestionnaireImport, ids: Iterable[int] | None):
     return list(qs.order_by("row", "id"))
 
 
+def missing_reasons(proposals: Iterable[AnswerProposal], reasons: Mapping[int, str]) -> list[str]:
+    """One Japanese line per proposal that needs the reviewer's reason and has none."""
+    return [
+        f"{p.item_id}（回答シート {p.row} 行目）: 事業者の「{p.answer}」を受け入れるには、"
+        "審査者の理由を記入してください。"
+        for p in proposals
+        if p.needs_review_reason and not reasons.get(p.pk, "").strip()
+    ]
+
+
 @transaction.atomic
 def accept(
-    imported: QuestionnaireImport, actor, ids: Iterable[int] | None = None
+    imported: QuestionnaireImport,
+    actor,
+    ids: Iterable[int] | None = None,
+    reasons: Mapping[int, str] | None = None,
 ) -> list[AnswerProposal]:
     """Apply the pending proposals (``ids``, or all): status set, note appended.
-    All or nothing; returns the proposals applied."""
+
+    A vendor's 該当なし or 一部対応 is only a proposal: it is applied with the
+    reviewer's own reason (``reasons``, by proposal pk), which becomes the row's
+    該当なし reason and is kept on the proposal. Each accepted row has its own
+    audit entry (who accepted which answer, with what reason). All or nothing:
+    a missing reason refuses the whole call (``ValidationError`` naming the rows).
+    """
+    reasons = reasons or {}
     _lock(imported)
     proposals = _pending(imported, ids)
+    missing = missing_reasons(proposals, reasons)
+    if missing:
+        raise ValidationError(missing)
     now = timezone.now()
     for proposal in proposals:
         item = proposal.checklist_item
@@ -230,22 +257,35 @@ def accept(
                 f"{item.item_id} は最新の判定で必要な対策ではなくなりました。"
                 "回答を取り込み直してください。"
             )
-        changes = {
-            "status": proposal.status,
-            "note": _appended(item.note, _note_block(proposal, imported)),
-        }
+        reason = reasons.get(proposal.pk, "").strip()
+        block = _note_block(proposal, imported)
+        if reason:
+            block += f"\n審査者の判断（{actor.display_name}）: {reason}"
+        changes = {"status": proposal.status, "note": _appended(item.note, block)}
         if proposal.status == ItemStatus.NOT_APPLICABLE:
-            reason = proposal.reason.strip()
             changes["na_reason"] = (
-                item.na_reason
-                if reason and reason in item.na_reason
-                else _appended(item.na_reason, reason)
+                item.na_reason if reason in item.na_reason else _appended(item.na_reason, reason)
             )
         checklist.update_item(item, actor, **changes)
         proposal.decision = ProposalDecision.ACCEPTED
         proposal.decided_by = actor
         proposal.decided_at = now
-        proposal.save(update_fields=["decision", "decided_by", "decided_at"])
+        proposal.review_reason = reason
+        proposal.save(update_fields=["decision", "decided_by", "decided_at", "review_reason"])
+        record(
+            Action.UPDATE,
+            actor=actor,
+            obj=proposal,
+            extra={
+                "application": imported.application_id,
+                "questionnaire": imported.pk,
+                "accepted": proposal.item_id,
+                "row": proposal.row,
+                "answer": proposal.answer,
+                "status": proposal.status,
+                "review_reason": reason,
+            },
+        )
     return proposals
 
 

@@ -54,6 +54,11 @@ class QuestionnaireImport(StoredFile):
         return f"{self.original_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
 
 
+#: Vendor answers the reviewer may accept only with a reason of their own: the
+#: vendor saying a measure does not apply, or applies in part, closes nothing.
+REASONED_ANSWERS: tuple[str, ...] = ("該当なし", "一部対応")
+
+
 class ProposalDecision(models.TextChoices):
     PENDING = "pending", _("Awaiting review")
     ACCEPTED = "accepted", _("Accepted")
@@ -104,6 +109,8 @@ class AnswerProposal(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    #: The reviewer's own reason for accepting a 該当なし or 一部対応 (required for those).
+    review_reason = models.TextField(_("reviewer's reason"), blank=True)
 
     class Meta:
         ordering = ["questionnaire", "row", "id"]
@@ -121,3 +128,8 @@ class AnswerProposal(models.Model):
     @property
     def pending(self) -> bool:
         return self.decision == ProposalDecision.PENDING
+
+    @property
+    def needs_review_reason(self) -> bool:
+        """A vendor's 該当なし or 一部対応 is accepted only with the reviewer's own reason."""
+        return self.answer in REASONED_ANSWERS

@@ -116,14 +116,34 @@ def review(request: AuthenticatedRequest, pk: int, imp: int) -> HttpResponse:
         imported.proposals.select_related("checklist_item", "decided_by").order_by("row", "id")
     )
     pending_ids = [p.pk for p in proposals if p.pending]
+    stale = imported.judgement_id != application.latest_judgement_id
     if request.method == "POST":
         if not can_decide:
             raise PermissionDenied
         form = DecisionForm(request.POST, pending_ids=pending_ids)
         if form.is_valid():
+            if form.accepting and not stale:  # a stale import is refused below, by accept()
+                chosen = form.selected
+                targets = [p for p in proposals if p.pending and (chosen is None or p.pk in chosen)]
+                missing = importing.missing_reasons(targets, form.reasons)
+                if missing:
+                    for line in missing:
+                        messages.error(request, line)
+                    return redirect("questionnaires:review", pk=application.pk, imp=imported.pk)
+                if len(targets) > 1 and not form.cleaned_data["confirmed"]:
+                    return render(
+                        request,
+                        "questionnaires/confirm.html",
+                        {
+                            "application": application,
+                            "imported": imported,
+                            "targets": targets,
+                            "reasons": form.reasons,
+                        },
+                    )
             try:
                 if form.accepting:
-                    done = importing.accept(imported, request.user, form.selected)
+                    done = importing.accept(imported, request.user, form.selected, form.reasons)
                     note = ngettext(
                         "%(n)d answer was applied to the checklist.",
                         "%(n)d answers were applied to the checklist.",
@@ -137,7 +157,8 @@ def review(request: AuthenticatedRequest, pk: int, imp: int) -> HttpResponse:
             except importing.StaleImport as exc:
                 messages.error(request, exc.message)
             except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+                for line in exc.messages:
+                    messages.error(request, line)
             else:
                 messages.success(request, note % {"n": len(done)})
             return redirect("questionnaires:review", pk=application.pk, imp=imported.pk)
@@ -145,7 +166,6 @@ def review(request: AuthenticatedRequest, pk: int, imp: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
         return redirect("questionnaires:review", pk=application.pk, imp=imported.pk)
-    stale = imported.judgement_id != application.latest_judgement_id
     return render(
         request,
         "questionnaires/review.html",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import template
 from django.db.models import Count, Q
 
-from cloudjudge.documents.models import QUESTIONNAIRE_GROUPS
+from cloudjudge.catalog import default_catalog
+from cloudjudge.documents.models import vendor_item_ids
 from cloudjudge.web.documents.forms import QuestionnaireDownloadForm
 from cloudjudge.web.questionnaires import importing
 from cloudjudge.web.questionnaires.models import ProposalDecision
@@ -22,10 +23,7 @@ def documents_context(context, application) -> dict:
     user = context["request"].user
     judgement = application.latest_judgement
     decision = judgement.decision if judgement is not None else {}
-    asks = any(
-        entry["id"].split("-", 1)[0] in QUESTIONNAIRE_GROUPS
-        for entry in decision.get("required", ())
-    )
+    asks = bool(vendor_item_ids(decision, default_catalog()))
     imports = list(
         application.questionnaire_imports.select_related("uploaded_by").annotate(
             pending=Count("proposals", filter=Q(proposals__decision=ProposalDecision.PENDING))
