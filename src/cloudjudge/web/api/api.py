@@ -53,7 +53,7 @@ def engine_request_schemas() -> dict[str, Any]:
 
 
 def _answer(description: str, *schemas: str) -> dict[str, Any]:
-    refs = [{"$ref": f"#/components/schemas/{name}"} for name in schemas]
+    refs: list[dict[str, Any]] = [{"$ref": f"#/components/schemas/{name}"} for name in schemas]
     schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Query, Router, UploadedFile
+from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.responses import Status
 
