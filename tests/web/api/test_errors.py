@@ -53,6 +53,18 @@ def test_a_path_no_operation_has_is_a_json_404(client, path):
     assert refusal(client.get(path), 404, "not_found") == "見つかりません。"
 
 
+def test_a_write_to_a_path_no_operation_has_is_a_404_not_a_csrf_page(applicant):
+    """A program with a token sends no CSRF token; a wrong path is still the API's 404."""
+    from django.test import Client
+
+    from cloudjudge.web.api.models import ApiToken
+
+    _, token = ApiToken.issue(applicant, name="t")
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {token}"})
+    for path in ("/api/v1/applications/-1", "/api/v1/", "/api/v1/nothing"):
+        refusal(client.patch(path, "{}", content_type="application/json"), 404, "not_found")
+
+
 def test_a_json_404_needs_no_token(anonymous):
     refusal(anonymous.get("/api/v1/applications/abc"), 404, "not_found")
 
