@@ -336,6 +336,10 @@ EXPECTATIONS: dict[str, list[Case]] = {
     ],
     # ----------------------------------------------------------------- the API
     "api:api-root": [get(who(404, anonymous=404), auth="token")],
+    "api:not-found": [  # any other path, a non-integer ID included: the API's JSON 404
+        get(who(404, anonymous=404), kwargs={"rest": "=applications/abc"}, auth="token"),
+        post(who(404, anonymous=404), kwargs={"rest": "=nothing"}, auth="token"),
+    ],
     "api:openapi-json": [get(API_EVERYONE, auth="token")],
     "api:openapi-view": [get(EVERYONE)],  # the docs page, for people: a session
     "api:me": [get(API_EVERYONE, auth="token")],

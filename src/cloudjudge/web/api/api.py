@@ -3,6 +3,7 @@ error responses (see ``errors``) and the OpenAPI document."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
@@ -59,6 +61,29 @@ def engine_request_schemas() -> dict[str, Any]:
     return {REQUEST_SCHEMA: schema, **{f"{REQUEST_SCHEMA}{k}": v for k, v in parts.items()}}
 
 
+def _answer(description: str, *schemas: str) -> dict[str, Any]:
+    refs: list[dict[str, Any]] = [{"$ref": f"#/components/schemas/{name}"} for name in schemas]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+#: The refusals any operation may answer, documented on each (``errors``):
+#: a body or query not readable (400: a field list, or a refusal of a request
+#: Django will not read), no or a wrong token (401), not this role's (403), no
+#: such thing or path (404), a URL too long (414), a field wrong (422), the
+#: database unreachable (503). Operations with a body add 413.
+COMMON_RESPONSES = {
+    400: _answer("本文・クエリを読めない", "ValidationErrorOut", "ErrorOut"),
+    401: _answer("認証が必要", "ErrorOut"),
+    403: _answer("権限がない", "ErrorOut"),
+    404: _answer("見つからない（権限の範囲外を含む）", "ErrorOut"),
+    414: _answer("URL が長すぎる", "ErrorOut"),
+    422: _answer("入力の誤り（項目ごと）", "ValidationErrorOut"),
+    503: _answer("データベースに接続できない", "ErrorOut"),
+}
+BODY_RESPONSES = {413: _answer("本文が大きすぎる", "ErrorOut")}
+
+
 class CloudjudgeAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
         return operation.view_func.__name__
@@ -68,6 +93,15 @@ class CloudjudgeAPI(NinjaAPI):
         schema.setdefault("components", {}).setdefault("schemas", {}).update(
             engine_request_schemas()
         )
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                common = {**COMMON_RESPONSES}
+                if "requestBody" in operation:
+                    common.update(BODY_RESPONSES)
+                for status, answer in common.items():
+                    if status == 400 or status not in responses:
+                        responses[status] = answer
         return schema
 
     def validation_error_from_error_contexts(self, error_contexts) -> ValidationError:
@@ -128,7 +162,7 @@ def _validation_error(request, exc):
 
 @api.exception_handler(errors.InputError)
 def _input_error(request, exc):
-    return api.create_response(request, {"detail": exc.errors}, status=exc.status)
+    return api.create_response(request, {**exc.extra, "detail": exc.errors}, status=exc.status)
 
 
 @api.exception_handler(RequestError)
@@ -194,11 +228,30 @@ def _database_unavailable(request, exc):
     return outage.unavailable(request)
 
 
+@api.exception_handler(MultiPartParserError)
+def _not_multipart(request, exc):
+    return _input_error(request, errors.not_multipart(exc))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    """A bug: logged as Django logs a 500 (with the traceback, to the admins'
+    mail where configured), answered in JSON without the details."""
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500}
+    )
+    return _refusal(
+        request, 500, "サーバーの内部エラーです。管理者に連絡してください。", "server_error"
+    )
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         cause = exc.__cause__
-        if isinstance(cause, ValueError):
+        if isinstance(cause, MultiPartParserError):
+            return _input_error(request, errors.not_multipart(cause))
+        if isinstance(cause, (ValueError, RecursionError)):
             return _input_error(request, errors.not_json(cause))
         return _input_error(
             request, errors.InputError([errors.field_error("", "JSON として読めません")], 400)

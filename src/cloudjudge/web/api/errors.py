@@ -11,7 +11,14 @@ forms reused here, the models), comes back in one shape::
 the field alone as a dotted path (for the judgement endpoint: exactly the
 engine's field path, as ``cloudjudge judge`` prints it). Refusals are
 ``{"detail": "<message>", "code": "<code>"}``: 401, 403 (not this user's to
-do; ``code`` e.g. ``role``), 404, 409 (a workflow guard; ``code`` is its name).
+do; ``code`` e.g. ``role``), 404, 405, 409 (a workflow guard; ``code`` is its
+name), 413, 414, 500 and 503.
+
+Every answer of ``/api/v1/`` is JSON, whatever went wrong: an unknown path or
+a non-integer ID (404, ``urls.py``), a method the path does not have (405), a
+body that is not JSON or too deeply nested or a number too large to read
+(400), a multipart body without its boundary (400), a URL over
+:data:`MAX_URL_LENGTH` (414), an unexpected exception (500, logged).
 """
 
 from __future__ import annotations
@@ -27,9 +34,16 @@ from cloudjudge.validation import japanese_message
 class InputError(Exception):
     """Input the API cannot use: 422 (or 400 when it is not JSON at all)."""
 
-    def __init__(self, errors: Iterable[dict[str, Any]], status: int = 422):
+    def __init__(
+        self,
+        errors: Iterable[dict[str, Any]],
+        status: int = 422,
+        extra: Mapping[str, Any] | None = None,
+    ):
         self.errors = list(errors)
         self.status = status
+        #: Fields of the endpoint's own 422 shape beside ``detail``.
+        self.extra = dict(extra or {})
         super().__init__(self.errors)
 
 
@@ -54,18 +68,37 @@ def from_request_error(exc: RequestError, rename: Mapping[str, str] | None = Non
     return InputError(field_error(rename.get(e.path, e.path), e.message) for e in exc.errors)
 
 
-def not_json(exc: ValueError) -> InputError:
+#: A longer URL (path and query) is a 414; gunicorn refuses request lines
+#: over 4,094 bytes itself, before the application sees them.
+MAX_URL_LENGTH = 2048
+
+TOO_DEEP = "入れ子が深すぎます"
+TOO_BIG_NUMBER = "数値が大きすぎます"
+
+
+def not_json(exc: Exception) -> InputError:
     """A body that is not JSON text: 400, said as the CLI says it."""
-    if isinstance(exc, json.JSONDecodeError):
+    if isinstance(exc, RecursionError):
+        msg = f"JSON として読めません（{TOO_DEEP}）"
+    elif isinstance(exc, json.JSONDecodeError):
         msg = f"JSON として読めません（{exc.lineno} 行 {exc.colno} 文字目: {exc.msg}）"
     elif isinstance(exc, UnicodeDecodeError):
         msg = "本文を UTF-8 の文字列として読めません"
+    elif isinstance(exc, ValueError) and "digits" in str(exc):  # int() over Python's limit
+        msg = f"JSON として読めません（{TOO_BIG_NUMBER}）"
     else:
         msg = f"JSON として読めません（{exc}）"
     return InputError([field_error("", msg)], status=400)
 
 
 EMPTY_BODY = "本文が空です。JSON を送ってください。"
+
+
+def not_multipart(exc: Exception) -> InputError:
+    """A file upload whose body is not readable multipart/form-data: 400."""
+    return InputError(
+        [field_error("", f"multipart/form-data の本文として読めません（{exc}）")], status=400
+    )
 
 
 def message(err: Mapping[str, Any]) -> str:

@@ -67,8 +67,8 @@ def judge(request: HttpRequest):
         raise errors.InputError([errors.field_error("", errors.EMPTY_BODY)], status=400)
     try:
         data = json.loads(body)
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise errors.not_json(exc) from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError,
+        raise errors.not_json(exc) from None  # an int over 4,300 digits, deep nesting
     try:
         parsed = parse_request(data)
     except RequestError as exc:

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import File, Form, Query, Router, UploadedFile
+from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -71,6 +72,56 @@ def _kind(kind: str | None) -> str:
     if kind and kind not in core.KINDS:
         raise Http404
     return kind or ""
+
+
+#: The import's body: documented here, read by the view after the role check.
+UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["kind", "file"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": list(core.KINDS)},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _upload(request: HttpRequest) -> tuple[str, UploadedFile]:
+    """``kind`` and ``file`` from the multipart body (a body without its
+    boundary is a 400 from the API's handler); a missing one or an unknown
+    kind is a 422 in the import's shape, nothing imported."""
+    kind = request.POST.get("kind", "")
+    file = request.FILES.get("file")
+    found = []
+    if not kind:
+        found.append(errors.field_error("kind", "必須項目です"))
+    elif kind not in core.KINDS:
+        allowed = ", ".join(core.KINDS)
+        found.append(errors.field_error("kind", f"次のいずれかを指定してください: {allowed}"))
+    if file is None:
+        found.append(errors.field_error("file", "必須項目です"))
+    if found:
+        raise errors.InputError(
+            found,
+            extra={
+                "status": "rejected",
+                "kind": kind,
+                "message": "取り込めません: 入力に誤りがあります",
+                "snapshot": None,
+                "diff": None,
+                "problems": [],
+            },
+        )
+    assert file is not None
+    return kind, file
 
 
 def entry_json(entry: RegistryEntry, today) -> Json:
@@ -118,14 +169,25 @@ def build_router() -> Router:
 
     imported = schemas.RegistryImportOut
 
-    @router.post("/imports", response={200: imported, 201: imported, 422: imported, **REFUSALS})
-    def registry_import(request: HttpRequest, kind: Form[str], file: File[UploadedFile]):
+    @router.post(
+        "/imports",
+        response={
+            200: imported,
+            201: imported,
+            400: schemas.ValidationErrorOut,
+            422: imported,
+            **REFUSALS,
+        },
+        openapi_extra=UPLOAD,
+    )
+    def registry_import(request: HttpRequest):
+        # The role is checked before the body is read (the form fields are not
+        # ninja parameters, which it would parse first): a user who may not
+        # import gets a 403 whatever they send.
         user = _user(request)
         if not permissions.can_edit(user):
             raise HttpError(403, "登録簿を取り込めるのは情報セキュリティ担当だけです。")
-        _kind(kind)
-        if not kind:
-            raise Http404
+        kind, file = _upload(request)
         result = import_registry(kind, file, user, filename=file.name, request=request)
         status = {"imported": 201, "unchanged": 200, "rejected": 422}[result.status]
         body = result.as_dict()
