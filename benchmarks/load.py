@@ -118,12 +118,11 @@ def seed(n: int, users: int, plan_path: Path) -> dict:
     from django.core.management import call_command
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from web import Seeder, example_requests
-
     from cloudjudge.web.accounts.models import Role, User
     from cloudjudge.web.api.models import ApiToken
     from cloudjudge.web.register.models import Application, ChecklistItem
     from cloudjudge.web.register.permissions import CHECKLIST_OPEN_STATUSES
+    from web import Seeder, example_requests
 
     call_command("migrate", verbosity=0)
     seeder = Seeder(n)
@@ -252,8 +251,10 @@ def report(prefix: Path, seconds: float, load_before, load_after, stored, before
             f"{ramp.get('signed_in_after', 0):.1f} s; median {times[len(times) // 2]:.0f} ms, "
             f"max {times[-1]:.0f} ms (not in the figures below, which start when all are in)"
         )
-    rows = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))
-    failures = list(csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")))
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as f:
+        failures = list(csv.DictReader(f))
     log(
         f"\n{'request':28} {'count':>8} {'errors':>7} {'req/s':>8} {'median':>8} "
         f"{'p95':>8} {'p99':>8} {'max':>8}"
@@ -352,9 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             f"locust: {args.users} users for {args.time} s, mix {args.mix}"
         )
         load_before = tuple(round(x, 2) for x in os.getloadavg())
-        started_at = time.perf_counter()
         run_locust(args, env, tmp / "load")
-        seconds = time.perf_counter() - started_at
         load_after = tuple(round(x, 2) for x in os.getloadavg())
         stop_server(server)
         server = None
