@@ -11,7 +11,7 @@ FROM STDIN``) until ``520,000 × --scale`` applications exist. The copies share
 the template's judgements (the decision for the same facts is the same).
 
     .venv/bin/python benchmarks/scale.py --scale 0.01     # make bench: ~5,200 applications
-    .venv/bin/python benchmarks/scale.py --scale 1        # the national size (disk: see docs/scale.md)
+    .venv/bin/python benchmarks/scale.py --scale 1        # the national size (see docs/scale.md)
 
 Database: ``DATABASE_URL`` (PostgreSQL; a database ``cloudjudge_scale`` made
 and dropped on it), else a cluster of its own on ``--pg-port`` (54347).
@@ -126,7 +126,8 @@ def copy_register(template: int, total: int) -> dict[str, float]:
             log(f"  {next_app - 1:,} applications")
         for table in (apps, items):
             cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
             )
         raw.commit()
         cur.execute(f"ANALYZE {apps}")
@@ -137,7 +138,7 @@ def copy_register(template: int, total: int) -> dict[str, float]:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def explain(sql: str, params) -> list[str]:
