@@ -44,6 +44,7 @@ import datetime
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -217,7 +218,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (registries migration 0004_shared_cache_table). ``memory`` keeps one cache
 # per process (a single-process installation that wants no cache queries).
 CACHE_TABLE = "cloudjudge_cache"
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         if os.environ.get("CLOUDJUDGE_CACHE", "").strip() == "memory"
