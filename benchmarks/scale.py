@@ -41,9 +41,18 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
+def pg_env(args) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CLOUDJUDGE_TEST_PG_PORT": str(args.pg_port),
+        "CLOUDJUDGE_TEST_PG_DIR": args.pg_dir,
+    }
+
+
 def database(args) -> tuple[str, str]:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url.startswith(("postgres://", "postgresql://")):
+        args.started_cluster = True
         env = {
             **os.environ,
             "CLOUDJUDGE_TEST_PG_PORT": str(args.pg_port),
@@ -290,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
 
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{SCALE_DB}" WITH (FORCE)')
+            if getattr(args, "started_cluster", False):
+                script = str(ROOT / "scripts" / "postgres-test-server")
+                subprocess.run([script, "stop"], env=pg_env(args), check=False)
     return 0
 
 
