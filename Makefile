@@ -65,6 +65,8 @@ bench: setup
 	$(BIN)/python benchmarks/hostile.py
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/audit.py
+	$(BIN)/python benchmarks/load.py --time 30
+	$(BIN)/python benchmarks/scale.py --scale 0.01
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis .mypy_cache .import_linter_cache .grimp_cache

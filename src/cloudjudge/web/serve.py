@@ -42,7 +42,9 @@ def options(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
         "timeout": 60,
         "graceful_timeout": 10,
         "preload_app": True,
-        "accesslog": "-",
+        # One line per request costs the worker a write under load; the
+        # reverse proxy logs requests. CLOUDJUDGE_ACCESS_LOG=1 turns it on.
+        "accesslog": "-" if os.environ.get("CLOUDJUDGE_ACCESS_LOG", "") == "1" else None,
         "errorlog": "-",
         "proc_name": "cloudjudge",
         # gunicorn >= 25 opens a control socket at one fixed path per user by

@@ -15,6 +15,8 @@ Environment variables:
 ``CLOUDJUDGE_VAR_DIR``               state folder (default ``var/`` in the project)
 ``DATABASE_URL``                     e.g. ``postgres://user:pw@host/db`` (default SQLite in var/)
 ``CLOUDJUDGE_CONN_MAX_AGE``          seconds a database connection is kept (default 0)
+``CLOUDJUDGE_CACHE``                 ``database`` (default: one cache for every server on the
+                                     database, table ``cloudjudge_cache``) or ``memory``
 ``CLOUDJUDGE_DB_CONNECT_TIMEOUT``    PostgreSQL: seconds to wait for a connection (default 5)
 ``CLOUDJUDGE_MEDIA_ROOT``            evidence files (default ``var/media``)
 ``CLOUDJUDGE_STATIC_ROOT``           ``collectstatic`` target (default ``var/static``)
@@ -42,6 +44,7 @@ import datetime
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -209,6 +212,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache (the dashboard's registry figures) lives in the database, so that
+# every server process on it (gunicorn workers, several `cloudjudge serve`
+# behind a proxy) shares one answer; sessions and django-axes' lockout
+# counters are database rows as well. The table is made by `migrate`
+# (registries migration 0004_shared_cache_table). ``memory`` keeps one cache
+# per process (a single-process installation that wants no cache queries).
+CACHE_TABLE = "cloudjudge_cache"
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if os.environ.get("CLOUDJUDGE_CACHE", "").strip() == "memory"
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    )
+}
 
 # --------------------------------------------------------------------------- accounts
 

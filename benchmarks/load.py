@@ -1,0 +1,374 @@
+"""Load test (issue 14): 50 concurrent users against ``cloudjudge serve`` on
+PostgreSQL, over loopback HTTP, with locust (headless, bounded in users and
+time; it stops by itself).
+
+What it does, in order:
+
+1. a PostgreSQL server: ``DATABASE_URL`` if it names one (a database
+   ``cloudjudge_load`` is made on it and dropped at the end), else a
+   throwaway cluster of its own (``scripts/postgres-test-server`` on
+   ``--pg-port``, default 54347, folder ``--pg-dir``), stopped at the end;
+2. ``migrate`` and a realistic register of ``--applications`` (default 2,000;
+   benchmarks/web.py's seeder: 20 departments, 60 applicants, every stage,
+   ~50 checklist rows each), a password and an API token for each applicant;
+3. ``cloudjudge serve`` as in production (``CLOUDJUDGE_DEBUG=0``) on
+   ``--port`` (default 8161), ``--workers`` × ``--threads``;
+4. locust (benchmarks/load_locustfile.py): ``--users`` (50) applicants sign
+   in through the login form, then each, without pause, calls
+   ``POST /api/v1/judgements``, lists the register, opens the dashboard or
+   one of its applications, edits a checklist row or uploads a small
+   evidence file, by weight (``--mix``), for ``--time`` seconds;
+5. prints, per request type, the count, errors, throughput, median and p99,
+   and the totals, with the load average (the machine may be shared: compare
+   runs made under the same load) and checks afterwards, in the database,
+   that every upload and edit locust counted as a success was stored.
+
+Targets on a 2-core machine, the load generator included: zero errors, p99
+under 300 ms, at least 300 judgement requests/s. Printed, never asserted.
+
+    .venv/bin/python benchmarks/load.py                      # make bench runs this
+    .venv/bin/python benchmarks/load.py --time 30 --workers 3 --threads 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LOAD_DB = "cloudjudge_load"
+PASSWORD = "Load-test-2026-pass"
+#: Share of each task in what a user does (POST /api/v1/judgements dominates:
+#: the API is what other systems of the city call).
+DEFAULT_MIX = "judgement=16,register=2,dashboard=1,application=2,checklist=1,upload=1"
+P99_TARGET_MS = 300
+JUDGEMENT_RPS_TARGET = 300
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --------------------------------------------------------------------------- database
+
+
+def database(args, tmp: Path) -> tuple[str, str, bool]:
+    """(the load database's URL, the admin URL, whether we started the cluster)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    started = False
+    if not url.startswith(("postgres://", "postgresql://")):
+        env = {
+            **os.environ,
+            "CLOUDJUDGE_TEST_PG_PORT": str(args.pg_port),
+            "CLOUDJUDGE_TEST_PG_DIR": args.pg_dir,
+        }
+        url = subprocess.run(
+            [str(ROOT / "scripts" / "postgres-test-server"), "start"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        started = True
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{LOAD_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{LOAD_DB}"')
+    return urlunsplit(urlsplit(url)._replace(path=f"/{LOAD_DB}")), url, started
+
+
+def stop_database(args, admin_url: str, started: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{LOAD_DB}" WITH (FORCE)')
+    if started:
+        env = {
+            **os.environ,
+            "CLOUDJUDGE_TEST_PG_PORT": str(args.pg_port),
+            "CLOUDJUDGE_TEST_PG_DIR": args.pg_dir,
+        }
+        subprocess.run([str(ROOT / "scripts" / "postgres-test-server"), "stop"], env=env)
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+def seed(n: int, users: int, plan_path: Path) -> dict:
+    """The register, each applicant's password and token, and the plan file."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cloudjudge.web.accounts.models import Role, User
+    from cloudjudge.web.api.models import ApiToken
+    from cloudjudge.web.register.models import Application, ChecklistItem
+    from cloudjudge.web.register.permissions import CHECKLIST_OPEN_STATUSES
+    from web import Seeder, example_requests
+
+    call_command("migrate", verbosity=0)
+    seeder = Seeder(n)
+    seeder.people()
+    seeder.services(max(50, n // 8))
+    seeder.applications()
+    encoded = make_password(PASSWORD)  # hashed once, the same for every account
+    applicants = User.objects.filter(role=Role.APPLICANT).order_by("username")
+    applicants.update(password=encoded, must_change_password=False)
+    accounts = []
+    for user in applicants:
+        apps = []
+        for app in Application.objects.filter(
+            department_id=user.department_id, status__in=CHECKLIST_OPEN_STATUSES
+        ).order_by("pk")[:20]:
+            items = list(
+                ChecklistItem.objects.filter(application=app, active=True).values_list(
+                    "pk", flat=True
+                )[:10]
+            )
+            if items:
+                apps.append([app.pk, app.number, items])
+        if apps:
+            _, token = ApiToken.issue(user, name="load test")
+            accounts.append(
+                {
+                    "username": user.username,
+                    "password": PASSWORD,
+                    "token": token,
+                    "applications": apps,
+                }
+            )
+    plan = {
+        "accounts": accounts,
+        "judgement_requests": [json.loads(body) for body in example_requests()],
+        "register_pages": max(1, min(20, n // 50)),
+    }
+    plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    return plan
+
+
+def stored_counts() -> dict[str, int]:
+    from cloudjudge.web.register.models import ChecklistItem, Evidence
+
+    return {
+        "evidence": Evidence.objects.count(),
+        "edited": ChecklistItem.objects.filter(note__startswith="負荷試験").count(),
+    }
+
+
+# --------------------------------------------------------------------------- server and load
+
+
+def start_server(args, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    with open(log_path, "ab") as out:
+        process = subprocess.Popen(
+            [str(BIN / "cloudjudge"), "serve", "--host", "127.0.0.1", "--port", str(args.port)],
+            env={
+                **env,
+                "CLOUDJUDGE_WORKERS": str(args.workers),
+                "CLOUDJUDGE_THREADS": str(args.threads),
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"cloudjudge serve exited: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/accounts/login/", timeout=5):
+                return process
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    stop_server(process)
+    raise SystemExit("cloudjudge serve did not start within 90 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def run_locust(args, env: dict[str, str], prefix: Path) -> None:
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "benchmarks" / "load_locustfile.py"),
+        "--headless",
+        "--host",
+        f"http://127.0.0.1:{args.port}",
+        "--users",
+        str(args.users),
+        "--spawn-rate",
+        str(args.users),
+        # A bound only: the locustfile stops the run args.time seconds after
+        # the last user has signed in.
+        "--run-time",
+        f"{args.time + 180}s",
+        "--stop-timeout",
+        "5",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--exit-code-on-error",
+        "0",
+    ]
+    subprocess.run(command, env=env, check=True, timeout=args.time + 300)
+
+
+def report(prefix: Path, seconds: float, load_before, load_after, stored, before) -> None:
+    ramp = json.loads((prefix.parent / "sign-ins.json").read_text(encoding="utf-8"))
+    times = sorted(ramp["times_ms"])
+    if times:
+        log(
+            f"\nsign-in (login page + form, Argon2): {len(times)} users in "
+            f"{ramp.get('signed_in_after', 0):.1f} s; median {times[len(times) // 2]:.0f} ms, "
+            f"max {times[-1]:.0f} ms (not in the figures below, which start when all are in)"
+        )
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as f:
+        failures = list(csv.DictReader(f))
+    log(
+        f"\n{'request':28} {'count':>8} {'errors':>7} {'req/s':>8} {'median':>8} "
+        f"{'p95':>8} {'p99':>8} {'max':>8}"
+    )
+    for row in rows:
+        if row["Name"].startswith("sign in"):
+            continue
+        name = "all requests" if row["Name"] == "Aggregated" else row["Name"]
+        log(
+            f"{name:28} {row['Request Count']:>8} {row['Failure Count']:>7} "
+            f"{float(row['Requests/s']):8.1f} {row['50%']:>6}ms {row['95%']:>6}ms "
+            f"{row['99%']:>6}ms {float(row['Max Response Time']):6.0f}ms"
+        )
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    judged = next((r for r in rows if r["Name"] == "POST /api/v1/judgements"), None)
+    errors = int(total["Failure Count"])
+    for failure in failures[:10]:
+        log(f"  error: {failure['Name']}: {failure['Error']} ×{failure['Occurrences']}")
+
+    counts = {r["Name"]: int(r["Request Count"]) - int(r["Failure Count"]) for r in rows}
+    uploads = stored["evidence"] - before["evidence"]
+    log(
+        f"\nstored: {uploads} evidence files for {counts.get('evidence upload', 0)} uploads "
+        f"answered; {stored['edited']} distinct checklist rows edited "
+        f"({counts.get('checklist edit', 0)} edits answered)"
+    )
+    # Uploads still in flight when the run stopped are stored but not counted.
+    if uploads < counts.get("evidence upload", 0):
+        errors += counts.get("evidence upload", 0) - uploads
+        log("  error: uploads answered but not stored")
+    log(f"load average (1, 5, 15 min): before {load_before}, after {load_after}")
+    p99 = float(total["99%"])
+    rps = float(judged["Requests/s"]) if judged else 0.0
+    log(
+        f"targets: errors {errors} (0: {'ok' if errors == 0 else 'MISSED'}); "
+        f"p99 {p99:.0f} ms (< {P99_TARGET_MS}: {'ok' if p99 < P99_TARGET_MS else 'MISSED'}); "
+        f"judgements {rps:.0f}/s (>= {JUDGEMENT_RPS_TARGET}: "
+        f"{'ok' if rps >= JUDGEMENT_RPS_TARGET else 'MISSED'}); {seconds:.0f} s measured"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--time", type=int, default=60, help="seconds of load (default 60)")
+    parser.add_argument("--applications", type=int, default=2000)
+    parser.add_argument("--port", type=int, default=8161)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 2)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("CLOUDJUDGE_THREADS", 4)))
+    parser.add_argument("--conn-max-age", type=int, default=60)
+    parser.add_argument("--mix", default=DEFAULT_MIX, help=f"task weights (default {DEFAULT_MIX})")
+    parser.add_argument("--pg-port", type=int, default=54347)
+    parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
+    parser.add_argument("--keep", action="store_true", help="keep the folder with logs and CSV")
+    args = parser.parse_args(argv)
+    weights = {k.strip(): int(v) for k, v in (p.split("=") for p in args.mix.split(","))}
+
+    tmp = Path(tempfile.mkdtemp(prefix="cloudjudge-load-"))
+    url, admin_url, started = database(args, tmp)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cloudjudge.web.settings",
+        "DATABASE_URL": url,
+        "CLOUDJUDGE_DEBUG": "0",
+        "CLOUDJUDGE_SECRET_KEY": secrets.token_urlsafe(50),
+        "CLOUDJUDGE_SSL_REDIRECT": "0",
+        "CLOUDJUDGE_HSTS_SECONDS": "0",
+        "CLOUDJUDGE_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CLOUDJUDGE_VAR_DIR": str(tmp / "var"),
+        "CLOUDJUDGE_MEDIA_ROOT": str(tmp / "media"),
+        "CLOUDJUDGE_CONN_MAX_AGE": str(args.conn_max_age),
+        "CLOUDJUDGE_LOG_LEVEL": "WARNING",
+        "CLOUDJUDGE_LOAD_PLAN": str(tmp / "plan.json"),
+        "CLOUDJUDGE_LOAD_USERS": str(args.users),
+        "CLOUDJUDGE_LOAD_SECONDS": str(args.time),
+        "CLOUDJUDGE_LOAD_SIGN_INS": str(tmp / "sign-ins.json"),
+    }
+    os.environ.update(env)
+    server = None
+    try:
+        log(f"seeding {args.applications} applications on PostgreSQL ({LOAD_DB}) ...")
+        started_at = time.perf_counter()
+        plan = seed(args.applications, args.users, tmp / "plan.json")
+        plan["weights"] = weights
+        plan["wait"] = 0
+        (tmp / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+        log(f"  {len(plan['accounts'])} accounts, {time.perf_counter() - started_at:.0f} s")
+        before = stored_counts()
+        from django.db import connections
+
+        connections.close_all()
+        server = start_server(args, env, tmp / "server.log")
+        log(
+            f"cloudjudge serve on 127.0.0.1:{args.port}: {args.workers} workers × "
+            f"{args.threads} threads, CONN_MAX_AGE {args.conn_max_age}; "
+            f"locust: {args.users} users for {args.time} s, mix {args.mix}"
+        )
+        load_before = tuple(round(x, 2) for x in os.getloadavg())
+        run_locust(args, env, tmp / "load")
+        load_after = tuple(round(x, 2) for x in os.getloadavg())
+        stop_server(server)
+        server = None
+        report(tmp / "load", args.time, load_before, load_after, stored_counts(), before)
+        connections.close_all()
+    finally:
+        if server is not None:
+            stop_server(server)
+        stop_database(args, admin_url, started)
+        if args.keep:
+            log(f"kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
