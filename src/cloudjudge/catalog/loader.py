@@ -174,6 +174,8 @@ def _catalog(doc: CatalogFile, conditions: tuple[str, ...], digest: str) -> Cata
         rules=doc.rules,
         conditions=conditions,
         digest=digest,
+        source=doc.source,
+        effective=doc.effective,
     )
 
 
