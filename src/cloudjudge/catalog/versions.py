@@ -58,7 +58,9 @@ def find_catalog(name: str) -> Catalog:
         if name in (catalog.label, catalog.version):
             return catalog
     known = "、".join(c.label for c in versions)
-    raise CatalogError(f"判断基準の版 {name} はインストールされていません（インストール済み: {known}）")
+    raise CatalogError(
+        f"判断基準の版 {name} はインストールされていません（インストール済み: {known}）"
+    )
 
 
 def catalog_for(name: str) -> Catalog:
