@@ -72,6 +72,7 @@ DJANGO_COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("backup", "データベースと証跡ファイルを 1 つのアーカイブにバックアップする"),
     "restore": ("restore", "バックアップを検査してから復元する"),
     "cleanup": ("cleanup", "中断した処理が残した保存ファイル・作業フォルダを一覧・削除する"),
+    "rejudge": ("rejudge", "台帳の申請を判断基準の別の版で判定し直す（--dry-run で影響だけ）"),
 }
 
 

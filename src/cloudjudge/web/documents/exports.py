@@ -40,6 +40,7 @@ from cloudjudge.web.register.models import (
     Status,
     Verdict,
 )
+from cloudjudge.web.register.rejudge import Change
 
 Value = str | int | datetime.date | datetime.datetime | None
 
@@ -90,6 +91,22 @@ CHECKLIST_COLUMNS: tuple[Column, ...] = (
     Column("期限", 12),
     Column("備考", 40, wrap=True),
     Column("証跡ファイル", 36, wrap=True),
+)
+
+
+REJUDGE_COLUMNS: tuple[Column, ...] = (
+    Column("申請番号", 16),
+    Column("サービス名", 30),
+    Column("所管課", 14),
+    Column("状態", 14),
+    Column("判定した版", 36),
+    Column("現在の判定", 14),
+    Column("新しい版の判定", 14),
+    Column("判定の変化", 24),
+    Column("追加される承認", 24),
+    Column("なくなる承認", 24),
+    Column("追加される対策", 40, wrap=True),
+    Column("不要になる対策", 40, wrap=True),
 )
 
 
@@ -166,6 +183,27 @@ def checklist_rows(items: Iterable[ChecklistItem]) -> Iterator[list[Value]]:
 
 
 # --------------------------------------------------------------------------- CSV
+
+
+def rejudge_rows(changes: Iterable[Change]) -> Iterator[list[Value]]:
+    """A re-judging report (``register.rejudge.report``), one row per application."""
+    statuses = _japanese(Status)
+    approver = labels.APPROVER_LABELS
+    for change in changes:
+        yield [
+            change.number,
+            change.service,
+            change.department,
+            statuses.get(change.status, change.status),
+            change.old_version,
+            labels.label(labels.VERDICT_LABELS, change.old_verdict),
+            labels.label(labels.VERDICT_LABELS, change.new_verdict),
+            change.verdict_words,
+            "、".join(labels.label(approver, a) for a in change.approvals_added),
+            "、".join(labels.label(approver, a) for a in change.approvals_removed),
+            "、".join(change.required_added),
+            "、".join(change.required_removed),
+        ]
 
 
 def _csv_cell(value: Value) -> str:
@@ -281,6 +319,11 @@ def register_filename(today: datetime.date, extension: str) -> tuple[str, str]:
         f"クラウドサービス台帳_{stamp}.{extension}",
         f"cloud-service-register_{stamp}.{extension}",
     )
+
+
+def rejudge_filename(label: str, extension: str) -> tuple[str, str]:
+    safe = "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in label)
+    return f"再判定_{safe}.{extension}", f"rejudge_{safe}.{extension}"
 
 
 def checklist_filename(application: Application) -> tuple[str, str]:

@@ -15,6 +15,7 @@ urlpatterns = [
         export_views.checklist_xlsx,
         name="checklist_xlsx",
     ),
+    path("catalog/rejudge.<str:fmt>", export_views.rejudge_export, name="rejudge_export"),
     path("applications/report.pdf", views.register_report, name="register_pdf"),
     path(
         "applications/<int:pk>/questionnaire.xlsx",

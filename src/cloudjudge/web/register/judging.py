@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 import cloudjudge
+from cloudjudge.catalog import Catalog
+from cloudjudge.catalog.versions import active_catalog
 from cloudjudge.engine import RequestError
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
-from cloudjudge.web.register import checklist
+from cloudjudge.web.register import checklist, workflow
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries.listings import EffectiveListings, effective_listings
 
@@ -77,9 +81,15 @@ def request_for(
     }
 
 
-def decide(request: dict[str, Any]) -> cloudjudge.Decision:
+def criteria() -> Catalog:
+    """The criteria version judged with: the installed one in force today, or
+    the one pinned by ``settings.CLOUDJUDGE_CATALOG_VERSION``."""
+    return active_catalog(getattr(settings, "CLOUDJUDGE_CATALOG_VERSION", ""))
+
+
+def decide(request: dict[str, Any], catalog: Catalog | None = None) -> cloudjudge.Decision:
     """The engine's decision; :class:`RequestError` if the facts are incomplete."""
-    return cloudjudge.judge(request)
+    return cloudjudge.judge(request, catalog or criteria())
 
 
 def preview(
@@ -93,16 +103,21 @@ def preview(
 
 
 @transaction.atomic
-def judge_application(application: Application, actor=None) -> Judgement:
-    """Judge a saved application and keep the result.
+def judge_application(
+    application: Application, actor=None, *, catalog: Catalog | None = None
+) -> Judgement:
+    """Judge a saved application and keep the result (with ``catalog``, or the
+    criteria version in force: ``criteria()``).
 
     A new snapshot is written only when the request, the criteria version or
     the registry's answer differs from the latest one; the application's denormalised verdict and
-    its checklist follow the latest snapshot.
+    its checklist follow the latest snapshot. Under another criteria version,
+    rows no longer required are closed with a note saying so; a verdict that
+    got worse moves the application to 見直しが必要 (``workflow``).
     """
     listings = effective_listings(application.service)
     request = request_for(application, listings=listings)
-    decision = decide(request)
+    decision = decide(request, catalog)
     latest = application.latest_judgement
     if (
         latest is not None
@@ -134,5 +149,17 @@ def judge_application(application: Application, actor=None) -> Judgement:
             "updated_at",
         ]
     )
-    checklist.sync(application, decision["required"], actor=actor)
+    revised = latest is not None and latest.criteria_version != judgement.criteria_version
+    checklist.sync(
+        application,
+        decision["required"],
+        actor=actor,
+        closing_note=(
+            f"判断基準 {judgement.criteria_version} の判定で不要になりました"
+            f"（{timezone.localdate():%Y-%m-%d}）"
+            if revised
+            else ""
+        ),
+    )
+    workflow.mark_needs_review_if_worse(application, latest, judgement, actor)
     return judgement

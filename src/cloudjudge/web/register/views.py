@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cloudjudge.catalog import default_catalog
+from cloudjudge.catalog import CatalogError, default_catalog
+from cloudjudge.catalog.versions import find_catalog
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.authenticated import AuthenticatedRequest
@@ -28,6 +29,7 @@ from cloudjudge.web.register import (
     evidence,
     overview,
     permissions,
+    rejudge,
     workflow,
 )
 from cloudjudge.web.register.forms import (
@@ -135,6 +137,20 @@ def catalog(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def judged_item(application: Application, item_id: str):
+    """A checklist row's catalog item, from the version that judged it (a
+    revision may have removed the item), else from the bundled catalog."""
+    latest = application.latest_judgement
+    try:
+        catalog = find_catalog(latest.criteria_version) if latest else default_catalog()
+    except CatalogError:
+        catalog = default_catalog()
+    if catalog.has_item(item_id):
+        return catalog.item(item_id)
+    base = default_catalog()
+    return base.item(item_id) if base.has_item(item_id) else None
+
+
 # --------------------------------------------------------------------------- application form
 
 
@@ -231,6 +247,7 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "can_edit": permissions.can_edit_application(user, application),
         "can_work": permissions.can_work_checklist(user, application),
         "EXIT_2": ExitStepCode.EXIT_2,
+        "newer": rejudge.newer_judgements(application),
     }
     return render(request, "register/detail.html", context)
 
@@ -286,7 +303,7 @@ def checklist_item(request: AuthenticatedRequest, pk: int, item_pk: int) -> Http
             return redirect("register:detail", pk=application.pk)
     else:
         form = ChecklistItemForm(instance=item)
-    catalog_item = default_catalog().item(item.item_id)
+    catalog_item = judged_item(application, item.item_id)
     return render(
         request,
         "register/checklist_item.html",

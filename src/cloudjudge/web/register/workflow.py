@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.labels import VERDICT_LABELS
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
@@ -38,6 +39,7 @@ from cloudjudge.web.register.models import (
     ExitStep,
     ExitStepCode,
     ItemStatus,
+    Judgement,
     Review,
     ReviewAction,
     Status,
@@ -72,6 +74,7 @@ class Step(models.TextChoices):
     REJECT = "reject", _("Reject")
     START_USE = "start_use", _("Start use")
     MARK_REVIEW_DUE = "mark_review_due", _("Review date reached")
+    MARK_NEEDS_REVIEW = "mark_needs_review", _("Verdict got worse")
     REVIEW_DONE = "review_done", _("Yearly review done")
     BEGIN_EXIT = "begin_exit", _("Begin ending the service")
     END = "end", _("End the service")
@@ -193,6 +196,9 @@ DEPARTMENT = frozenset({Role.APPLICANT})  # applicants act only within their dep
 REVIEWERS = frozenset({Role.SECURITY, Role.CISO})
 OPERATORS = frozenset({Role.APPLICANT, Role.SECURITY})
 IN_SERVICE = frozenset({Status.IN_USE, Status.REVIEW_DUE})
+#: Where a verdict that gets worse sends the application to 見直しが必要: once it
+#: has been submitted, until it ends (a draft or a returned one is simply re-judged).
+WORSENING_WATCHED = frozenset({Status.SUBMITTED, Status.APPROVED, *IN_SERVICE})
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -254,6 +260,12 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({Status.IN_USE}),
             Status.REVIEW_DUE,
             frozenset(),  # the system, when the date comes (mark_reviews_due)
+        ),
+        Transition(
+            Step.MARK_NEEDS_REVIEW,
+            WORSENING_WATCHED,
+            Status.NEEDS_REVIEW,
+            frozenset(),  # the system, when a judgement's verdict gets worse
         ),
         Transition(
             Step.REVIEW_DONE,
@@ -428,6 +440,27 @@ def mark_reviews_due(today: datetime.date | None = None) -> int:
             _record(application, transition, None, "")
         moved += 1
     return moved
+
+
+#: From least to most severe.
+VERDICT_RANK = {Verdict.PERMITTED: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.PROHIBITED: 2}
+
+
+def mark_needs_review_if_worse(
+    application: Application, previous: Judgement | None, current: Judgement, actor: User | None
+) -> bool:
+    """Move ``application`` to 見直しが必要 when ``current``'s verdict is worse than
+    ``previous``'s (judge_application calls this); returns whether it moved."""
+    if previous is None or application.status not in WORSENING_WATCHED:
+        return False
+    if VERDICT_RANK[current.verdict] <= VERDICT_RANK[previous.verdict]:
+        return False
+    comment = (
+        f"判断基準 {current.criteria_version} による判定が "
+        f"{VERDICT_LABELS[previous.verdict]} から {VERDICT_LABELS[current.verdict]} に変わりました"
+    )
+    _record(application, TRANSITIONS[Step.MARK_NEEDS_REVIEW], actor, comment)
+    return True
 
 
 # --------------------------------------------------------------------------- exit walk
