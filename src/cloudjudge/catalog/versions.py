@@ -20,7 +20,13 @@ import os
 from functools import cache
 from pathlib import Path
 
-from cloudjudge.catalog.loader import CATALOG_DIR, CatalogError, default_catalog, load_catalog
+from cloudjudge.catalog.loader import (
+    CATALOG_DIR,
+    DEFAULT_CATALOG,
+    CatalogError,
+    default_catalog,
+    load_catalog,
+)
 from cloudjudge.catalog.model import Catalog
 
 
@@ -35,7 +41,8 @@ def _installed(dirs: tuple[Path, ...]) -> tuple[Catalog, ...]:
     found: dict[str, Catalog] = {}
     for folder in dirs:
         for path in sorted(folder.glob("*.yaml")):
-            catalog = load_catalog(path)
+            # the bundled file is the one object every default judgement uses
+            catalog = default_catalog() if path == DEFAULT_CATALOG else load_catalog(path)
             if catalog.label in found:
                 raise CatalogError(f"{path}: 版 {catalog.label} は既にインストールされています")
             found[catalog.label] = catalog
