@@ -30,6 +30,10 @@ class Command(BaseCommand):
         "申請ごとの判定・承認・必要な対策の変化を（悪くなるものから）報告する。"
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # --version names the criteria version here, not Django's.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("--version", required=True, metavar="NEW", help="判断基準の版")
         parser.add_argument("--dry-run", action="store_true", help="何も変えずに報告だけする")
@@ -38,6 +42,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--as", dest="actor", metavar="USER", help="記録する実行者の利用者名")
         parser.add_argument("--no-progress", action="store_true", help="進捗を表示しない")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=rejudge.BATCH_SIZE,
+            help=f"1 トランザクションで判定し直す件数（既定 {rejudge.BATCH_SIZE}）",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -63,7 +73,9 @@ class Command(BaseCommand):
         except rejudge.NotInForce as exc:
             raise CommandError(str(exc)) from None
         with tqdm(total=0, desc="適用", unit="件", disable=not show, file=sys.stderr) as bar:
-            run = rejudge.apply(catalog, actor, progress=_updater(bar))
+            run = rejudge.apply(
+                catalog, actor, progress=_updater(bar), batch_size=max(1, options["batch_size"])
+            )
         self.stdout.write(
             f"判断基準 {catalog.label} で {run.done:,} 件を判定し直しました: "
             f"変化 {run.changed:,} 件、見直しが必要へ {run.worsened:,} 件"
