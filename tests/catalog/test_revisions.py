@@ -59,7 +59,9 @@ def test_the_diff_lists_exactly_the_text_changes():
         ("S1-02", ("text",)),
     ]
     t1 = DIFF.as_json()["items"]["reworded"][0]["diff"]["text"]
-    assert t1 == "接続先のクラウドサービスが本物であるか否か、{+サーバ証明書により+}正当性を確認する。"
+    assert (
+        t1 == "接続先のクラウドサービスが本物であるか否か、{+サーバ証明書により+}正当性を確認する。"
+    )
     assert not (DIFF.clauses_added or DIFF.clauses_removed or DIFF.clauses_reworded)
 
 
@@ -72,7 +74,10 @@ def test_the_diff_lists_exactly_the_rule_changes():
 
 
 def test_the_fact_combinations_the_revision_changes():
-    effects = {(e.old_verdict, e.new_verdict, e.required_added, e.required_removed): e for e in DIFF.effects}
+    effects = {
+        (e.old_verdict, e.new_verdict, e.required_added, e.required_removed): e
+        for e in DIFF.effects
+    }
     worse = DIFF.effects[0]
     # worst first: the tightened R-3.1-UNLISTED
     assert (worse.old_verdict, worse.new_verdict) == ("approval_required", "prohibited")
@@ -113,6 +118,8 @@ def test_catalog_diff_on_the_command_line(with_revision, capsys):
     assert "承認が必要 → 禁止" in out
     assert main(["catalog", "diff", "1.0", str(REVISION), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["items"]["added"] == ["SEL-G3"] and data["effects"][0]["new_verdict"] == "prohibited"
+    assert (
+        data["items"]["added"] == ["SEL-G3"] and data["effects"][0]["new_verdict"] == "prohibited"
+    )
     assert main(["catalog", "diff", "1.0", "7.7"]) == 2
     assert "7.7 はインストールされていません" in capsys.readouterr().err

@@ -18,7 +18,6 @@ from openpyxl import load_workbook
 from cloudjudge.web.register import checklist, rejudge, workflow
 from cloudjudge.web.register.models import (
     Application,
-    ChecklistItem,
     ItemStatus,
     Judgement,
     RejudgeRun,
