@@ -28,7 +28,9 @@ from cloudjudge.web.accounts.models import Department, Role, User
 from cloudjudge.web.register import applications, checklist
 from cloudjudge.web.register.models import ItemStatus, Service
 dept = Department.objects.create(code="d", name="課")
-user = User.objects.create_user(username="applicant", password="x", role=Role.APPLICANT, department=dept)
+user = User.objects.create_user(
+    username="applicant", password="x", role=Role.APPLICANT, department=dept
+)
 for n in range({COUNT}):
     service = Service(name=f"サービス{{n}}", provider="株式会社")
     service.listings = ["ismap"] if n % 3 else []

@@ -17,7 +17,7 @@ point leaves no application half re-judged and resumes where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,11 +113,11 @@ def candidates() -> QuerySet[Application]:
     )
 
 
-def _ids(values: list[dict[str, Any]]) -> list[str]:
+def _ids(values: Iterable[Mapping[str, Any]]) -> list[str]:
     return [entry["id"] for entry in values]
 
 
-def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
+def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return (
         old["verdict"] != new["verdict"]
         or set(old["approvals"]) != set(new["approvals"])
@@ -125,7 +125,9 @@ def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
     )
 
 
-def _change(old: dict[str, Any], new: dict[str, Any], version: str, **application: Any) -> Change:
+def _change(
+    old: Mapping[str, Any], new: Mapping[str, Any], version: str, **application: Any
+) -> Change:
     """The change from decision ``old`` (made with ``version``) to ``new``."""
     old_required, new_required = _ids(old["required"]), _ids(new["required"])
     return Change(

@@ -111,11 +111,11 @@ def rejudge_apply(request: AuthenticatedRequest) -> HttpResponse:
     if not permissions.can_rejudge(request.user):
         raise PermissionDenied
     catalog = _version(request.POST.get("version", ""))
+    run: rejudge.RejudgeRun | None = None
     try:
         run = rejudge.apply(catalog, request.user, max_batches=BATCHES_PER_STEP)
     except rejudge.NotInForce as exc:
         messages.error(request, str(exc))
-        run = None
     else:
         if run.finished:
             messages.success(

@@ -443,7 +443,11 @@ def mark_reviews_due(today: datetime.date | None = None) -> int:
 
 
 #: From least to most severe.
-VERDICT_RANK = {Verdict.PERMITTED: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.PROHIBITED: 2}
+VERDICT_RANK: dict[str, int] = {
+    Verdict.PERMITTED: 0,
+    Verdict.APPROVAL_REQUIRED: 1,
+    Verdict.PROHIBITED: 2,
+}
 
 
 def mark_needs_review_if_worse(
