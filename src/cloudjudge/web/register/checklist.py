@@ -43,6 +43,8 @@ def sync(
     ``closing_note`` is added to the note of each row no longer required."""
     existing = {row.item_id: row for row in application.checklist_items.all()}
     wanted = {entry["id"] for entry in required}
+    now = timezone.now()
+    refreshed: list[ChecklistItem] = []
     for position, entry in enumerate(required):
         row = existing.get(entry["id"])
         if row is None:
@@ -66,7 +68,12 @@ def sync(
         if any(getattr(row, key) != value for key, value in fresh.items()):
             for key, value in fresh.items():
                 setattr(row, key, value)
-            row.save(update_fields=[*fresh, "updated_at"])
+            row.updated_at = now
+            refreshed.append(row)
+    if refreshed:  # one statement, however many rows moved (a removed item shifts them all)
+        ChecklistItem.objects.bulk_update(
+            refreshed, ["clause", "title", "reason", "position", "active", "updated_at"]
+        )
     gone = [row.pk for item_id, row in existing.items() if item_id not in wanted and row.active]
     if gone and closing_note:
         for pk in gone:
