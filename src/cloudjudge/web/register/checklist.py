@@ -70,9 +70,16 @@ def sync(
                 setattr(row, key, value)
             row.updated_at = now
             refreshed.append(row)
-    if refreshed:  # one statement, however many rows moved (a removed item shifts them all)
-        ChecklistItem.objects.bulk_update(
-            refreshed, ["clause", "title", "reason", "position", "active", "updated_at"]
+    # An UPDATE per row that moved (a removed item shifts every row after it):
+    # bulk_update's CASE over 30 rows costs far more on SQLite.
+    for row in refreshed:
+        ChecklistItem.objects.filter(pk=row.pk).update(
+            clause=row.clause,
+            title=row.title,
+            reason=row.reason,
+            position=row.position,
+            active=row.active,
+            updated_at=now,
         )
     gone = [row.pk for item_id, row in existing.items() if item_id not in wanted and row.active]
     if gone and closing_note:
