@@ -250,7 +250,7 @@ def apply(
             return run
         with transaction.atomic():
             applications = (
-                Application.objects.select_for_update()
+                Application.objects.select_for_update(of=("self",))
                 .filter(pk__in=batch)
                 .select_related("service", "latest_judgement")
                 .order_by("pk")
