@@ -72,6 +72,7 @@ DJANGO_COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("backup", "データベースと証跡ファイルを 1 つのアーカイブにバックアップする"),
     "restore": ("restore", "バックアップを検査してから復元する"),
     "cleanup": ("cleanup", "中断した処理が残した保存ファイル・作業フォルダを一覧・削除する"),
+    "rejudge": ("rejudge", "台帳の申請を判断基準の別の版で判定し直す（--dry-run で影響だけ）"),
 }
 
 
@@ -134,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  cloudjudge judge --format json request.json\n"
         "  cloudjudge judge --format jsonl requests.jsonl > decisions.jsonl\n"
         "  cloudjudge catalog S1\n"
-        "  cloudjudge catalog show T1-02\n\n"
+        "  cloudjudge catalog show T1-02\n"
+        "  cloudjudge catalog diff 1.0 NEW.yaml\n\n"
         "終了状態: 0 成功、2 入力・指定の誤り（内容は標準エラー出力）、1 その他の失敗",
     )
     parser.add_argument("--version", action=_VersionAction)
@@ -213,6 +215,23 @@ def _add_catalog(commands: Any) -> None:
     show.add_argument("-f", "--format", choices=("text", "json"), default="text")
     show.set_defaults(run=_run_catalog_show)
     _add_catalog_authoring(sub)
+    _add_catalog_diff(sub)
+
+
+def _add_catalog_diff(sub: Any) -> None:
+    diff = _subparser(
+        sub,
+        "diff",
+        "2 つの版の違いと、それで判定が変わる申請の事実の組合せを表示する",
+        "2 つの版を比べ、項目の追加・削除・文言の変更、ルールの追加・削除・変更と、\n"
+        "判定・承認・必要な対策が変わる申請の事実の組合せ（件数つき）を表示する。\n"
+        "OLD・NEW は版（1.0）、ラベル（sakai-cloud-usage-criteria@1.0）、又はカタログのファイル。\n"
+        "インストール済みの版: パッケージのカタログと $CLOUDJUDGE_CATALOG_DIRS のフォルダ。",
+    )
+    diff.add_argument("old", metavar="OLD", help="旧い版")
+    diff.add_argument("new", metavar="NEW", help="新しい版")
+    diff.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    diff.set_defaults(run=_run_catalog_diff)
 
 
 def _add_serve(commands: Any) -> None:
@@ -276,7 +295,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         return namespace
     if index is not None and args[index] == "catalog":
         following = args[index + 1] if index + 1 < len(args) else None
-        if following not in ("list", "show", *CATALOG_AUTHORING, "-h", "--help"):
+        if following not in ("list", "show", "diff", *CATALOG_AUTHORING, "-h", "--help"):
             args.insert(index + 1, "list")
     return build_parser().parse_args(args)
 
@@ -770,6 +789,24 @@ def _run_catalog_import_oscal(args: argparse.Namespace) -> int:
             f"{PROG} catalog check {args.output} で検査してください。"
         )
     return status
+
+
+def _run_catalog_diff(args: argparse.Namespace) -> int:
+    from cloudjudge.catalog.versions import catalog_for
+    from cloudjudge.engine.revisions import diff_catalogs
+    from cloudjudge.presentation.revisions import format_catalog_diff
+
+    try:
+        old, new = catalog_for(args.old), catalog_for(args.new)
+    except CatalogError as exc:
+        _error(str(exc))
+        return EXIT_INVALID
+    diff = diff_catalogs(old, new)
+    if args.format == "json":
+        _write_json(diff.as_json())
+    else:
+        sys.stdout.write(format_catalog_diff(diff))
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- web

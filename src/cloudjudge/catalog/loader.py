@@ -247,6 +247,8 @@ def catalog_of(doc: CatalogFile, conditions: tuple[str, ...], digest: str) -> Ca
         rules=doc.rules,
         conditions=conditions,
         digest=digest,
+        source=doc.source,
+        effective=doc.effective,
     )
 
 

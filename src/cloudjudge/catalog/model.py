@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -25,6 +26,10 @@ class Catalog:
     conditions: tuple[str, ...] = field(repr=False)
     #: Identifies the file's content (and the loader's version): what derived work is kept under.
     digest: str = field(repr=False)
+    #: The document the catalog transcribes (``source:`` in the file).
+    source: str = ""
+    #: The day this version takes effect; ``None``: in force from the start.
+    effective: datetime.date | None = None
     _items_by_id: dict[str, Item] = field(init=False, repr=False, compare=False)
     _clauses_by_ref: dict[str, Clause] = field(init=False, repr=False, compare=False)
 

@@ -7,6 +7,7 @@ silently ignored rule.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any, Literal
 
@@ -140,6 +141,10 @@ class CatalogFile(Strict):
     version: NonEmpty
     publisher: NonEmpty
     source: NonEmpty
+    effective: datetime.date | None = Field(
+        default=None,
+        description="The day this version takes effect (施行日); none: in force from the start",
+    )
     clauses: tuple[Clause, ...]
     items: tuple[Item, ...]
     definitions: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")], NonEmpty] = Field(

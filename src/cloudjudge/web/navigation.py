@@ -19,6 +19,8 @@ def navigation(request):
     if permissions.can_review(user):
         entries.append(("register:reviews", _("Review queue")))
     entries.append(("register:catalog", _("Criteria")))
+    if permissions.can_see_revisions(user):
+        entries.append(("register:versions", _("Criteria versions")))
     if audit_conf.can_read(user):
         entries.append(("audit:list", _("Audit log")))
     if registry_permissions.can_view(user):

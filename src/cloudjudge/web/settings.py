@@ -22,6 +22,9 @@ Environment variables:
 ``CLOUDJUDGE_STATIC_ROOT``           ``collectstatic`` target (default ``var/static``)
 ``CLOUDJUDGE_MAX_UPLOAD_MB``         evidence upload limit in MiB (default 20)
 ``CLOUDJUDGE_REVIEW_INTERVAL_DAYS``  yearly review interval (default 365)
+``CLOUDJUDGE_CATALOG_VERSION``       pin the criteria version judged with (a label or a version,
+                                     e.g. ``1.0``; default: the installed one in force today)
+``CLOUDJUDGE_CATALOG_DIRS``          folders of further installed catalog versions (os.pathsep)
 ``CLOUDJUDGE_BASE_URL``              links in e-mails (default ``http://127.0.0.1:8000``)
 ``CLOUDJUDGE_AUDIT_RETENTION_DAYS``  audit log entries kept at least this long (default 400)
 ``CLOUDJUDGE_SSL_REDIRECT``          1/0, production only (default 1)
@@ -340,6 +343,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # --------------------------------------------------------------------------- domain
 
 CLOUDJUDGE_REVIEW_INTERVAL_DAYS = env_int("CLOUDJUDGE_REVIEW_INTERVAL_DAYS", 365)
+#: The criteria version to judge with; empty: the installed one in force today
+#: (``cloudjudge.catalog.versions``, which reads ``CLOUDJUDGE_CATALOG_DIRS`` itself).
+CLOUDJUDGE_CATALOG_VERSION = os.environ.get("CLOUDJUDGE_CATALOG_VERSION", "").strip()
 #: The dashboard and reminders look this many days ahead for reviews due.
 CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS = 30
 #: Dates people read: 和暦 (令和8年12月3日), seireki (2026年12月3日) or iso.

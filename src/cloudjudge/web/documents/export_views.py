@@ -15,6 +15,7 @@ from itertools import islice
 from typing import TypeVar
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,11 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cloudjudge.catalog import CatalogError
+from cloudjudge.catalog.versions import find_catalog
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record
 from cloudjudge.web.authenticated import AuthenticatedRequest
 from cloudjudge.web.documents import exports, oscal
-from cloudjudge.web.register import checklist, permissions
+from cloudjudge.web.register import checklist, permissions, rejudge
 from cloudjudge.web.register.forms import RegisterFilterForm
 from cloudjudge.web.register.models import Application, Judgement
 
@@ -160,3 +163,26 @@ def assessment_results_json(request: AuthenticatedRequest, pk: int) -> HttpRespo
     return _download(
         request, response, names, kind="oscal_assessment_results", application=application
     )
+
+
+def rejudge_export(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
+    """The re-judging report of ``?version=`` (what would change), as CSV or Excel."""
+    if not permissions.can_see_revisions(request.user):
+        raise PermissionDenied
+    if fmt not in ("csv", "xlsx"):
+        raise Http404(fmt)
+    try:
+        catalog = find_catalog(request.GET.get("version", ""))
+    except CatalogError:
+        raise Http404("version") from None
+    changes = rejudge.report(catalog).changes
+    rows = exports.rejudge_rows(changes)
+    if fmt == "csv":
+        response = HttpResponse(
+            exports.csv_bytes(exports.REJUDGE_COLUMNS, rows), content_type=CSV_TYPE
+        )
+    else:
+        content = exports.xlsx_bytes(exports.REJUDGE_COLUMNS, rows, sheet_title="再判定")
+        response = HttpResponse(content, content_type=XLSX_TYPE)
+    names = exports.rejudge_filename(catalog.label, fmt)
+    return _download(request, response, names, kind=f"rejudge_{fmt}", version=catalog.label)

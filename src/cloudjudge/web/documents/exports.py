@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.db import models
 from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -32,7 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cloudjudge import labels
 from cloudjudge.documents import cells
-from cloudjudge.web.register.models import Application, ChecklistItem
+from cloudjudge.web.register.models import Application, ChecklistItem, Status
+from cloudjudge.web.register.rejudge import Change
 
 Value = str | int | datetime.date | datetime.datetime | None
 
@@ -86,7 +88,29 @@ CHECKLIST_COLUMNS: tuple[Column, ...] = (
 )
 
 
+REJUDGE_COLUMNS: tuple[Column, ...] = (
+    Column("申請番号", 16),
+    Column("サービス名", 30),
+    Column("所管課", 14),
+    Column("状態", 14),
+    Column("判定した版", 36),
+    Column("現在の判定", 14),
+    Column("新しい版の判定", 14),
+    Column("判定の変化", 24),
+    Column("追加される承認", 24),
+    Column("なくなる承認", 24),
+    Column("追加される対策", 40, wrap=True),
+    Column("不要になる対策", 40, wrap=True),
+)
+
+
 # --------------------------------------------------------------------------- rows
+
+
+def _japanese(choices: type[models.Choices]) -> dict[str, str]:
+    """A model's choice labels in Japanese, whatever language is active."""
+    with translation.override("ja"):
+        return {code: str(label) for code, label in choices.choices}
 
 
 def _status_line(app: Application) -> str:
@@ -159,6 +183,27 @@ def checklist_rows(items: Iterable[ChecklistItem]) -> Iterator[list[Value]]:
 
 
 # --------------------------------------------------------------------------- CSV
+
+
+def rejudge_rows(changes: Iterable[Change]) -> Iterator[list[Value]]:
+    """A re-judging report (``register.rejudge.report``), one row per application."""
+    statuses = _japanese(Status)
+    approver = labels.APPROVER_LABELS
+    for change in changes:
+        yield [
+            change.number,
+            change.service,
+            change.department,
+            statuses.get(change.status, change.status),
+            change.old_version,
+            labels.label(labels.VERDICT_LABELS, change.old_verdict),
+            labels.label(labels.VERDICT_LABELS, change.new_verdict),
+            change.verdict_words,
+            "、".join(labels.label(approver, a) for a in change.approvals_added),
+            "、".join(labels.label(approver, a) for a in change.approvals_removed),
+            "、".join(change.required_added),
+            "、".join(change.required_removed),
+        ]
 
 
 def _csv_cell(value: Value) -> str:
@@ -359,6 +404,11 @@ def register_filename(today: datetime.date, extension: str) -> tuple[str, str]:
         f"クラウドサービス台帳_{stamp}.{extension}",
         f"cloud-service-register_{stamp}.{extension}",
     )
+
+
+def rejudge_filename(label: str, extension: str) -> tuple[str, str]:
+    safe = "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in label)
+    return f"再判定_{safe}.{extension}", f"rejudge_{safe}.{extension}"
 
 
 def checklist_filename(application: Application) -> tuple[str, str]:

@@ -20,6 +20,7 @@ urlpatterns = [
         export_views.assessment_results_json,
         name="assessment_results",
     ),
+    path("catalog/rejudge.<str:fmt>", export_views.rejudge_export, name="rejudge_export"),
     path("applications/report.pdf", views.register_report, name="register_pdf"),
     path(
         "applications/<int:pk>/questionnaire.xlsx",

@@ -32,10 +32,19 @@ from cloudjudge.web.register.models import (
 from cloudjudge.web.register.permissions import CHECKLIST_OPEN_STATUSES
 
 
-def sync(application: Application, required: Sequence[dict[str, Any]], actor=None) -> None:
-    """Make the rows match the engine's ``required`` list (order included)."""
+def sync(
+    application: Application,
+    required: Sequence[dict[str, Any]],
+    actor=None,
+    *,
+    closing_note: str = "",
+) -> None:
+    """Make the rows match the engine's ``required`` list (order included);
+    ``closing_note`` is added to the note of each row no longer required."""
     existing = {row.item_id: row for row in application.checklist_items.all()}
     wanted = {entry["id"] for entry in required}
+    now = timezone.now()
+    refreshed: list[ChecklistItem] = []
     for position, entry in enumerate(required):
         row = existing.get(entry["id"])
         if row is None:
@@ -59,9 +68,27 @@ def sync(application: Application, required: Sequence[dict[str, Any]], actor=Non
         if any(getattr(row, key) != value for key, value in fresh.items()):
             for key, value in fresh.items():
                 setattr(row, key, value)
-            row.save(update_fields=[*fresh, "updated_at"])
+            row.updated_at = now
+            refreshed.append(row)
+    # An UPDATE per row that moved (a removed item shifts every row after it):
+    # bulk_update's CASE over 30 rows costs far more on SQLite.
+    for row in refreshed:
+        ChecklistItem.objects.filter(pk=row.pk).update(
+            clause=row.clause,
+            title=row.title,
+            reason=row.reason,
+            position=row.position,
+            active=row.active,
+            updated_at=now,
+        )
     gone = [row.pk for item_id, row in existing.items() if item_id not in wanted and row.active]
-    if gone:
+    if gone and closing_note:
+        for pk in gone:
+            row = next(r for r in existing.values() if r.pk == pk)
+            row.active = False
+            row.note = f"{row.note}\n{closing_note}" if row.note else closing_note
+            row.save(update_fields=["active", "note", "updated_at"])
+    elif gone:
         ChecklistItem.objects.filter(pk__in=gone).update(active=False)
 
 

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 import cloudjudge
+from cloudjudge.catalog import Catalog
+from cloudjudge.catalog.versions import active_catalog
 from cloudjudge.engine import RequestError
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
@@ -78,9 +82,15 @@ def request_for(
     }
 
 
-def decide(request: dict[str, Any]) -> cloudjudge.Decision:
+def criteria() -> Catalog:
+    """The criteria version judged with: the installed one in force today, or
+    the one pinned by ``settings.CLOUDJUDGE_CATALOG_VERSION``."""
+    return active_catalog(getattr(settings, "CLOUDJUDGE_CATALOG_VERSION", ""))
+
+
+def decide(request: dict[str, Any], catalog: Catalog | None = None) -> cloudjudge.Decision:
     """The engine's decision; :class:`RequestError` if the facts are incomplete."""
-    return cloudjudge.judge(request)
+    return cloudjudge.judge(request, catalog or criteria())
 
 
 def preview(
@@ -94,18 +104,22 @@ def preview(
 
 
 @transaction.atomic
-def judge_application(application: Application, actor=None) -> Judgement:
-    """Judge a saved application and keep the result.
+def judge_application(
+    application: Application, actor=None, *, catalog: Catalog | None = None
+) -> Judgement:
+    """Judge a saved application and keep the result (with ``catalog``, or the
+    criteria version in force: ``criteria()``).
 
     A new snapshot is written only when the request, the criteria version or
     the registry's answer differs from the latest one; the application's denormalised verdict and
-    its checklist follow the latest snapshot. A verdict worse than before on an
-    approved or in-use application moves it to 見直しが必要
+    its checklist follow the latest snapshot. Under another criteria version,
+    rows no longer required are closed with a note saying so. A verdict worse
+    than before on an approved or in-use application moves it to 見直しが必要
     (``workflow.mark_needs_review_if_worse``).
     """
     listings = effective_listings(application.service)
     request = request_for(application, listings=listings)
-    decision = decide(request)
+    decision = decide(request, catalog)
     latest = application.latest_judgement
     if (
         latest is not None
@@ -137,7 +151,18 @@ def judge_application(application: Application, actor=None) -> Judgement:
             "updated_at",
         ]
     )
-    checklist.sync(application, decision["required"], actor=actor)
+    revised = latest is not None and latest.criteria_version != judgement.criteria_version
+    checklist.sync(
+        application,
+        decision["required"],
+        actor=actor,
+        closing_note=(
+            f"判断基準 {judgement.criteria_version} の判定で不要になりました"
+            f"（{timezone.localdate():%Y-%m-%d}）"
+            if revised
+            else ""
+        ),
+    )
     # Every re-judgement path (facts, registry, criteria) passes here: a worse
     # verdict on an approved or in-use application sends it back for a look.
     workflow.mark_needs_review_if_worse(application, latest, judgement, actor)

@@ -536,6 +536,46 @@ class StatusChange(models.Model):
         verbose_name_plural = _("status changes")
 
 
+class RejudgeRun(models.Model):
+    """One application of a criteria version to the register (``rejudge.apply``):
+    where it stopped, so a run that was cut off resumes after the last batch
+    it committed."""
+
+    catalog_label = models.CharField(_("criteria version"), max_length=100)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("applications"), default=0)
+    done = models.PositiveIntegerField(_("re-judged"), default=0)
+    changed = models.PositiveIntegerField(_("judgement changed"), default=0)
+    worsened = models.PositiveIntegerField(_("verdict worse"), default=0)
+    #: Applications are taken in primary-key order; every one up to this is done.
+    last_application_id = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("re-judging run")
+        verbose_name_plural = _("re-judging runs")
+
+    def __str__(self) -> str:
+        return f"{self.catalog_label} {self.done}/{self.total}"
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
 class ExitStep(models.Model):
     """EXIT-1..3 of the exit walk, created when the exit begins."""
 

@@ -113,3 +113,13 @@ def can_review(user: User) -> bool:
 def can_manage_services(user: User) -> bool:
     """Correct a register entry's listings and certifications."""
     return _active(user) and user.role in {Role.SECURITY, Role.ADMIN}
+
+
+def can_see_revisions(user: User) -> bool:
+    """The criteria versions, their diff and the re-judging report: the reviewers."""
+    return can_review(user) or (_active(user) and user.role in {Role.AUDITOR, Role.ADMIN})
+
+
+def can_rejudge(user: User) -> bool:
+    """Applying a criteria version to the register: the security office."""
+    return _active(user) and user.role == Role.SECURITY

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cloudjudge.web.register import views
+from cloudjudge.web.register import revision_views, views
 
 app_name = "register"
 
@@ -43,4 +43,8 @@ urlpatterns = [
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),
     path("reviews/", views.review_queue, name="reviews"),
     path("catalog/", views.catalog, name="catalog"),
+    path("catalog/versions/", revision_views.versions, name="versions"),
+    path("catalog/diff/", revision_views.catalog_diff, name="catalog_diff"),
+    path("catalog/rejudge/", revision_views.rejudge_report, name="rejudge"),
+    path("catalog/rejudge/apply/", revision_views.rejudge_apply, name="rejudge_apply"),
 ]

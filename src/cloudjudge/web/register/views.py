@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cloudjudge.catalog import default_catalog
+from cloudjudge.catalog import CatalogError, default_catalog
+from cloudjudge.catalog.versions import find_catalog
 from cloudjudge.presentation.decision import present
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import record, record_refusal
@@ -32,6 +33,7 @@ from cloudjudge.web.register import (
     evidence,
     overview,
     permissions,
+    rejudge,
     workflow,
 )
 from cloudjudge.web.register.forms import (
@@ -180,6 +182,20 @@ def catalog(request: AuthenticatedRequest) -> HttpResponse:
             "rules": cat.rules,
         },
     )
+
+
+def judged_item(application: Application, item_id: str):
+    """A checklist row's catalog item, from the version that judged it (a
+    revision may have removed the item), else from the bundled catalog."""
+    latest = application.latest_judgement
+    try:
+        catalog = find_catalog(latest.criteria_version) if latest else default_catalog()
+    except CatalogError:
+        catalog = default_catalog()
+    if catalog.has_item(item_id):
+        return catalog.item(item_id)
+    base = default_catalog()
+    return base.item(item_id) if base.has_item(item_id) else None
 
 
 # --------------------------------------------------------------------------- application form
@@ -379,6 +395,7 @@ def _detail_page(request: AuthenticatedRequest, application: Application, **chec
         "may_approve_conditionally": _may_approve_conditionally(user, application, active_items),
         "can_edit": permissions.can_edit_application(user, application),
         "EXIT_2": ExitStepCode.EXIT_2,
+        "newer": rejudge.newer_judgements(application),
     }
     return render(request, "register/detail.html", context)
 
@@ -554,7 +571,7 @@ def checklist_item(request: AuthenticatedRequest, pk: int, item_pk: int) -> Http
             return redirect("register:detail", pk=application.pk)
     else:
         form = ChecklistItemForm(instance=item)
-    catalog_item = default_catalog().item(item.item_id)
+    catalog_item = judged_item(application, item.item_id)
     return render(
         request,
         "register/checklist_item.html",

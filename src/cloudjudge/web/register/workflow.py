@@ -676,7 +676,11 @@ def approve_conditionally(
 # --------------------------------------------------------------------------- worse verdicts
 
 #: How bad a verdict is: a re-judgement that raises it needs a new look.
-VERDICT_RANK = {Verdict.PERMITTED: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.PROHIBITED: 2}
+VERDICT_RANK: dict[str, int] = {
+    Verdict.PERMITTED: 0,
+    Verdict.APPROVAL_REQUIRED: 1,
+    Verdict.PROHIBITED: 2,
+}
 #: Where a worse verdict sends an application back for a look.
 WATCHED = frozenset({Status.APPROVED, Status.IN_USE, Status.REVIEW_DUE})
 #: The note the status change keeps (stored data, in Japanese, like the engine's findings).
@@ -697,7 +701,7 @@ def is_worse(previous: Any, current: Any) -> bool:
     before, after = _verdict_of(previous), _verdict_of(current)
     if before not in VERDICT_RANK or after not in VERDICT_RANK:
         return False
-    return VERDICT_RANK[after] > VERDICT_RANK[before]  # type: ignore[index]
+    return VERDICT_RANK[after] > VERDICT_RANK[before]
 
 
 def mark_needs_review_if_worse(

@@ -96,3 +96,10 @@
   document.querySelectorAll("form.appform").forEach(syncBreakoutUsage);
   document.querySelectorAll("form.appform").forEach(syncServiceBlock);
 })();
+
+// Re-judging the register works in steps: while a run is unfinished, the
+// report page posts the next step itself (without JavaScript: the button).
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.getElementById("rejudge-apply");
+  if (form && form.dataset.continue === "1") form.submit();
+});
