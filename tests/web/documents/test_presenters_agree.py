@@ -51,7 +51,10 @@ def every_presentation(client, application, poppler, tmp_path) -> dict[str, str]
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
     path = tmp_path / "report.pdf"
     path.write_bytes(response.content)
-    pdf = poppler.text(path)
+    # The PDF's findings table has a rule-ID column, which pdftotext reads in
+    # between the wrapped lines of the message beside it; the IDs are checked
+    # on their own, so the message is compared without them.
+    pdf = re.sub(r"R-[A-Z0-9][A-Z0-9.-]*[A-Z0-9]", "", poppler.text(path))
     export = client.get(reverse("documents:export_csv"))
     content = b"".join(export.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(content, newline="")))
@@ -82,8 +85,8 @@ def test_an_approval_decision_reads_the_same_everywhere(
             assert squeeze(word) in text, (where, word)
         for finding in view.findings:
             assert squeeze(finding.message) in text, (where, finding.rule)
-        for word in OTHER_WORDS:
-            assert squeeze(word) not in text, (where, word)
+        for word in OTHER_WORDS:  # as written: squeezed, 「要対策」「要対策」 reads 対策要
+            assert word not in shown[where], (where, word)
     # The CSV row has the verdict and the method, in the same words.
     assert f",{view.verdict_label}," in shown["csv"]
     assert ",インターネットパソコン方式," in shown["csv"]
@@ -121,6 +124,6 @@ def test_a_prohibited_decision_reads_the_same_everywhere(
             assert squeeze(remedy.verdict_label) in text, where
             if where != "pdf":  # the PDF tabulates a remedy: changes, verdict, clause
                 assert squeeze(remedy.message) in text, (where, remedy.message)
-        for word in OTHER_WORDS:
-            assert squeeze(word) not in text, (where, word)
+        for word in OTHER_WORDS:  # as written: squeezed, 「要対策」「要対策」 reads 対策要
+            assert word not in shown[where], (where, word)
     assert ",禁止," in shown["csv"]
