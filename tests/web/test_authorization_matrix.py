@@ -225,6 +225,15 @@ EXPECTATIONS: dict[str, list[Case]] = {
         *own_and_other("post", WORKS_OWN, pk="app", data={}),
     ],
     "register:service_status": [get(APPLICANTS), post(POST_ONLY)],
+    # Criteria revisions: readers are the reviewers, the auditor and the admin;
+    # without a version named the pages answer 404 to them.
+    "register:versions": [get(NOT_APPLICANTS)],
+    "register:catalog_diff": [get(who(404, applicant=403, outsider=403))],
+    "register:rejudge": [get(who(404, applicant=403, outsider=403))],
+    "register:rejudge_apply": [get(POST_ONLY), post(who(403, security=404), data={})],
+    "documents:rejudge_export": [
+        get(who(404, applicant=403, outsider=403), kwargs={"fmt": "csv"}),
+    ],
     "register:evidence_upload": [
         *own_and_other("get", POST_ONLY, missing=405, pk="app", item_pk="item"),
         *own_and_other(

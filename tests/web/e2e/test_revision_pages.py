@@ -89,5 +89,5 @@ def test_the_security_office_reads_the_revision_and_applies_it(
     shot(page, "revision-applied")
 
     page.goto(f"/applications/{app.pk}/")
-    expect(page.locator(".badges .badge").first).to_have_text("見直しが必要")
+    expect(page.locator("#status-line .state")).to_contain_text("見直しが必要")
     expect(page.locator("#judged-version")).to_contain_text(NEW)

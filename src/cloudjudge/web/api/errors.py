@@ -48,7 +48,8 @@ class InputError(Exception):
 
 
 def _parts(path: str) -> list[str | int]:
-    return [int(p) if p.isdigit() else p for p in path.split(".")] if path else []
+    # isdigit() alone takes 「¹」 for a digit, and int() then fails on it.
+    return [int(p) if p.isascii() and p.isdigit() else p for p in path.split(".")] if path else []
 
 
 def field_error(path: str, msg: str, source: str = "body") -> dict[str, Any]:
