@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
@@ -50,10 +50,14 @@ def api_schema(db, api, applicant):
 
 @pytest.fixture
 def wsgi():
-    """The WSGI handler closes the database connection when a request finishes;
-    inside a test's transaction it must not (as Django's test client does)."""
+    """The WSGI handler closes the database connection when a request starts
+    and finishes; inside a test's transaction it must not (as Django's test
+    client does). SQLite's in-memory test database ignores the close;
+    PostgreSQL's does not."""
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
+    request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
 
