@@ -25,6 +25,7 @@ from cloudjudge.catalog import Catalog, CatalogError, default_catalog
 from cloudjudge.catalog.schema import Item
 from cloudjudge.engine import FieldError, RequestError, judge, parse_request
 from cloudjudge.presentation import terminal
+from cloudjudge.validation import json_depth
 
 PROG = "cloudjudge"
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
@@ -391,28 +392,6 @@ def _yaml_depth(text: str) -> int:
     return deepest
 
 
-def _json_depth(text: str) -> int:
-    """How deep JSON text nests at most, counting brackets outside strings."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 _TOO_DEEP = f"入れ子が深すぎます（{MAX_REQUEST_DEPTH} 段まで）"
 _TOO_BIG_NUMBER = "数値が大きすぎます"
 
@@ -436,7 +415,7 @@ def load_request_data(text: str, source: str) -> dict[str, Any]:
     except yaml.YAMLError as yaml_exc:
         if not text.lstrip().startswith(("{", "[")):
             raise InputError(source, [FieldError("", _yaml_problem(yaml_exc))]) from None
-        if _json_depth(text) > MAX_REQUEST_DEPTH:
+        if json_depth(text, MAX_REQUEST_DEPTH) > MAX_REQUEST_DEPTH:
             raise InputError(
                 source, [FieldError("", f"JSON として読めません（{_TOO_DEEP}）")]
             ) from None

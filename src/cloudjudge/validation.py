@@ -71,3 +71,30 @@ def japanese_message(err: Mapping[str, Any]) -> str:
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     return str(err.get("msg", kind))
+
+
+def json_depth(text: str, limit: int) -> int:
+    """How deep JSON text nests, counting brackets outside strings; it stops
+    as soon as the depth passes ``limit``. Read before ``json.loads`` so that
+    deep nesting is refused with a message, not a RecursionError."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest

@@ -31,7 +31,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from cloudjudge.catalog.schema import CatalogFile, Clause, Item
-from cloudjudge.validation import japanese_message
+from cloudjudge.validation import japanese_message, json_depth
 
 OSCAL_VERSION = "1.1.2"
 #: Where our own property names live, as OSCAL asks of names that are not its own.
@@ -125,31 +125,6 @@ def catalog_to_oscal(doc: CatalogFile, modified: datetime) -> dict[str, Any]:
 # --------------------------------------------------------------------------- import
 
 
-def _depth(text: str) -> int:
-    """How deep JSON text nests, counting brackets outside strings."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return deepest
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 def _load(stream: IO[bytes]) -> Any:
     raw = stream.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
@@ -158,7 +133,7 @@ def _load(stream: IO[bytes]) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise OscalError(f"UTF-8 として読めません（{exc.start + 1} バイト目）") from None
-    if _depth(text) > MAX_DEPTH:
+    if json_depth(text, MAX_DEPTH) > MAX_DEPTH:
         raise OscalError(f"入れ子が深すぎます（{MAX_DEPTH} 段まで）")
     try:
         return json.loads(text)
