@@ -1,12 +1,26 @@
-"""Stored XSS (issue 14): a script or an attribute-breaking payload kept in a
-free-text field of an application comes back escaped on the pages and as inert
-text in the PDF report, the CSV and the Excel export.
+"""Stored XSS (issue 14): every free-text field, every output.
 
-Covered here: the service's name and provider and the application's purpose,
-on the register list, the application page, the PDF report (pdftotext), the
-register CSV and Excel. Not yet: the other free-text fields and outputs listed
-in issue 14 (checklist notes, review comments, evidence names, registry
-entries, user names; DOCX, questionnaire).
+``hostile_world.build()`` makes a register in which each free-text field a
+person, a vendor or a registry file can fill holds
+``"><script>alert("<field>")</script><img src=x onerror=alert("<field>")>``
+(``hostile_world.FIELDS`` lists them). Each table below says, for one kind of
+output, which of those fields it shows; the tests check every (field, output)
+pair of the table:
+
+* pages: the payload never appears raw, and each field it shows appears
+  escaped (so the check fails if a page stops showing a field as much as if
+  it stopped escaping it);
+* PDF (pdftotext -raw), CSV (parsed back) and Excel (openpyxl: string cells):
+  the text is there, whole, as text; the PDF has no JavaScript or link
+  annotations;
+* the procurement DOCX and Markdown hold no applicant text at all, and the
+  DOCX no field code but the page numbers and no hyperlink;
+* e-mails: the HTML part escaped, the text part the words as typed;
+* JSON downloads: served as JSON with ``nosniff``, never as a page.
+
+The viewer's own name is in every page's header; a page's table lists the
+other fields only. Formula neutralisation (``=``, ``+``, ``-``, ``@``, tab, CR)
+in each writer is ``test_formula_cells.py``.
 """
 
 from __future__ import annotations
@@ -16,61 +30,393 @@ import io
 import re
 import shutil
 import subprocess
+import zipfile
+from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from openpyxl import load_workbook
 
+from cloudjudge.documents.cells import csv_text
+from cloudjudge.web.register import notices, reminders
+
+from .hostile_world import FIELDS, World, build, payload
+
 pytestmark = pytest.mark.django_db
 
-PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
-FIELDS = ["name", "provider", "purpose"]
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "catalogs"
+REVISION = "sakai-cloud-usage-criteria@1.1-example"
+
+#: The facts of an application and its checklist as its own pages show them.
+APPLICATION = {"service_name", "provider", "purpose", "department", "applicant"}
+WORK = {"owner", "note", "na_reason", "evidence"}
+VENDOR = {"q_explanation", "q_evidence", "q_review_reason"}
+
+#: page → (who looks, the URL in the world, the fields it shows besides the viewer's name).
+PAGES = {
+    "register list": ("applicant", lambda w: reverse("register:list"), APPLICATION - {"purpose"}),
+    "register list (security office)": (
+        "reviewer",
+        lambda w: reverse("register:list"),
+        {"service_name", "provider", "department"},
+    ),
+    "application page (queued)": (
+        "applicant",
+        lambda w: reverse("register:detail", args=[w.queued.pk]),
+        APPLICATION | WORK | VENDOR | {"exception_note", "reviewer", "return_comment", "q_file"},
+    ),
+    "application page (in use, ending)": (
+        "reviewer",
+        lambda w: reverse("register:detail", args=[w.in_use.pk]),
+        APPLICATION | {"owner", "approve_comment", "exit_note"},
+    ),
+    "application form (draft)": (
+        "applicant",
+        lambda w: reverse("register:edit", args=[w.draft.pk]),
+        {"service_name", "provider", "purpose", "exception_note", "department"},
+    ),
+    "judgement page": (
+        "applicant",
+        lambda w: reverse("register:judgement", args=[w.queued.pk, w.queued.latest_judgement_id]),
+        {"service_name", "department"},
+    ),
+    "checklist row": (
+        "applicant",
+        lambda w: reverse("register:checklist_item", args=[w.queued.pk, w.rows[0].pk]),
+        {"owner", "note", "evidence", "reviewer", "department"} | VENDOR,
+    ),
+    "checklist row (not applicable)": (
+        "applicant",
+        lambda w: reverse("register:checklist_item", args=[w.queued.pk, w.rows[1].pk]),
+        {"na_reason", "owner", "reviewer", "department"},
+    ),
+    "conditional approval form": (
+        "reviewer",
+        lambda w: reverse("register:conditional", args=[w.approved.pk]),
+        {"service_name", "owner"},
+    ),
+    "dashboard (department)": (
+        "applicant",
+        lambda w: reverse("register:dashboard"),
+        {"service_name", "department"},
+    ),
+    "dashboard (security office)": (
+        "reviewer",
+        lambda w: reverse("register:dashboard"),
+        {"service_name", "department"},
+    ),
+    "review queue": (
+        "reviewer",
+        lambda w: reverse("register:reviews"),
+        {"service_name", "department"},
+    ),
+    "questionnaire review": (
+        "reviewer",
+        lambda w: reverse("questionnaires:review", args=[w.queued.pk, w.questionnaire.pk]),
+        {"service_name", "applicant", "q_file"} | VENDOR,
+    ),
+    "registry list": (
+        "reviewer",
+        lambda w: reverse("registries:list"),
+        {"registry_name", "registry_provider"},
+    ),
+    "registry entry": (
+        "reviewer",
+        lambda w: reverse("registries:entry", args=[w.entry.pk]),
+        {"registry_name", "registry_provider", "registry_file", "service_name", "provider"},
+    ),
+    "registry entry form": (
+        "reviewer",
+        lambda w: reverse("registries:entry_edit", args=[w.entry.pk]),
+        {"registry_name", "registry_provider"},
+    ),
+    "registry imports": (
+        "reviewer",
+        lambda w: reverse("registries:snapshots"),
+        {"registry_file"},
+    ),
+    "registry import": (
+        "reviewer",
+        lambda w: reverse("registries:snapshot", args=[w.snapshot.pk]),
+        {"registry_file", "registry_name", "registry_provider"},
+    ),
+    "service's listings": (
+        "reviewer",
+        lambda w: reverse("registries:service", args=[w.service.pk]),
+        {"service_name", "provider", "registry_name"},
+    ),
+    "audit log": (
+        "auditor",
+        lambda w: reverse("audit:list"),
+        {"service_name", "applicant", "reviewer", "condition_comment", "exit_note"},
+    ),
+}
 
 
-@pytest.fixture(
-    params=[(f, p) for f in FIELDS for p in PAYLOADS],
-    ids=lambda fp: f"{fp[0]}-{PAYLOADS.index(fp[1])}",
-)
-def hostile(request, make_application, make_service):
-    field, payload = request.param
-    service = make_service(**({field: payload} if field != "purpose" else {}))
-    facts = {"purpose": payload} if field == "purpose" else {}
-    return make_application(service=service, **facts), payload
+@pytest.fixture
+def world(login) -> World:
+    return build(login)
 
 
-def test_pages_escape_it(hostile, login, applicant):
-    application, payload = hostile
-    client = login(applicant)
-    for url in (reverse("register:list"), reverse("register:detail", args=[application.pk])):
-        html = client.get(url).content.decode()
-        assert payload not in html, url
-        assert "<script>alert" not in html and "<img src=x" not in html, url
-    assert escape(payload) in html  # the application page shows it, as text
+def _label(tag: str) -> str:
+    return FIELDS.get(tag, f"{tag} (the ?contact= of the download)")
 
 
-def test_csv_and_excel_hold_it_as_text(hostile, login, applicant):
-    _, payload = hostile
-    client = login(applicant)
-    response = client.get(reverse("documents:export_csv"))
-    content = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(content, newline="")))
-    assert any(payload in cell for cell in rows[1])
-    sheet = load_workbook(io.BytesIO(client.get(reverse("documents:export_xlsx")).content)).active
-    cells = [c for c in sheet[2] if c.value and payload in str(c.value)]
-    assert cells and all(c.data_type == "s" for c in cells)
+def _markup(html: str) -> list[str]:
+    """The fields whose payload reached the page as markup, even in part."""
+    return [
+        tag
+        for tag in FIELDS
+        if f'<script>alert("{tag}")' in html or f'<img src=x onerror=alert("{tag}")>' in html
+    ]
+
+
+def test_pages_show_every_field_escaped(world, login):
+    failures = []
+    for page, (who, url, shown) in PAGES.items():
+        viewer = getattr(world, who)
+        response = login(viewer).get(url(world))
+        if response.status_code != 200:
+            failures.append(f"{page}: HTTP {response.status_code}")
+            continue
+        html = response.content.decode()
+        raw = [tag for tag in FIELDS if payload(tag) in html] + _markup(html)
+        failures += [f"{page}: {_label(tag)} raw" for tag in dict.fromkeys(raw)]
+        expected = shown | {who}  # the viewer's name in the header
+        failures += [
+            f"{page}: {_label(tag)} not shown escaped"
+            for tag in sorted(expected)
+            if escape(payload(tag)) not in html
+        ]
+    assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _body(response) -> bytes:
+    assert response.status_code == 200, response
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _csv_cells(data: bytes, encoding: str = "utf-8-sig") -> set[str]:
+    rows = csv.reader(io.StringIO(data.decode(encoding), newline=""))
+    return {cell for row in rows for cell in row}
+
+
+def _xlsx_cells(data: bytes) -> list:
+    book = load_workbook(io.BytesIO(data))
+    return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+
+
+#: CSV download → (who, URL and query, the fields it holds, each a whole cell).
+CSV_FILES = {
+    "register CSV": ("reviewer", lambda w: (reverse("documents:export_csv"), {}), APPLICATION),
+    "register CSV (Shift_JIS)": (
+        "reviewer",
+        lambda w: (reverse("documents:export_csv"), {"encoding": "cp932"}),
+        APPLICATION,
+    ),
+    "re-judging report CSV": (
+        "reviewer",
+        lambda w: (reverse("documents:rejudge_export", args=["csv"]), {"version": REVISION}),
+        {"service_name", "department"},
+    ),
+    "audit log CSV": (
+        "auditor",
+        lambda w: (reverse("audit:export_csv"), {}),
+        {"applicant", "reviewer"},  # the actor column; the rest sits inside JSON cells
+    ),
+}
+
+#: Excel download → (who, URL and query, the fields it holds, in string cells).
+XLSX_FILES = {
+    "register Excel": ("reviewer", lambda w: (reverse("documents:export_xlsx"), {}), APPLICATION),
+    "checklist Excel": (
+        "applicant",
+        lambda w: (reverse("documents:checklist_xlsx", args=[w.queued.pk]), {}),
+        WORK | VENDOR | {"reviewer"},
+    ),
+    "re-judging report Excel": (
+        "reviewer",
+        lambda w: (reverse("documents:rejudge_export", args=["xlsx"]), {"version": REVISION}),
+        {"service_name", "department"},
+    ),
+    "vendor questionnaire": (
+        "applicant",
+        lambda w: (
+            reverse("documents:questionnaire_download", args=[w.queued.pk]),
+            {"due": "2099-12-31", "contact": payload("contact")},
+        ),
+        {"service_name", "provider", "department", "contact"},
+    ),
+}
+
+
+@pytest.fixture
+def revision(monkeypatch):
+    monkeypatch.setenv("CLOUDJUDGE_CATALOG_DIRS", str(FIXTURES))
+
+
+def test_csv_files_hold_every_field_as_text(world, login, revision):
+    failures = []
+    for name, (who, where, fields) in CSV_FILES.items():
+        url, query = where(world)
+        encoding = "cp932" if query.get("encoding") == "cp932" else "utf-8-sig"
+        cells = _csv_cells(_body(login(getattr(world, who)).get(url, query)), encoding)
+        failures += [
+            f"{name}: {FIELDS[tag]} is not the cell {csv_text(payload(tag))!r}"
+            for tag in sorted(fields)
+            if csv_text(payload(tag)) not in cells
+        ]
+    assert not failures, "\n".join(failures)
+
+
+def test_workbooks_hold_every_field_as_string_cells(world, login, revision):
+    failures = []
+    for name, (who, where, fields) in XLSX_FILES.items():
+        url, query = where(world)
+        data = _body(login(getattr(world, who)).get(url, query))
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            for part in package.namelist():
+                if part.startswith("xl/worksheets/") and re.search(
+                    r"<f[ >]", package.read(part).decode()
+                ):
+                    failures.append(f"{name}: a formula in {part}")
+        cells = _xlsx_cells(data)
+        for tag in sorted(fields):
+            found = [c for c in cells if isinstance(c.value, str) and payload(tag) in c.value]
+            if not found:
+                failures.append(f"{name}: {_label(tag)} not in any cell")
+            failures += [
+                f"{name}: {_label(tag)} in {c.coordinate} is {c.data_type!r}, not text"
+                for c in found
+                if c.data_type != "s"
+            ]
+    assert not failures, "\n".join(failures)
+
+
+#: PDF → (who, URL, the fields its text holds).
+PDFS = {
+    "judgement report (queued)": (
+        "applicant",
+        lambda w: reverse("documents:report_pdf", args=[w.queued.pk]),
+        APPLICATION | WORK | VENDOR | {"reviewer", "return_comment"},
+    ),
+    "judgement report (in use)": (
+        "applicant",
+        lambda w: reverse("documents:report_pdf", args=[w.in_use.pk]),
+        APPLICATION | {"owner", "reviewer", "approve_comment"},
+    ),
+    "register report": (
+        "reviewer",
+        lambda w: reverse("documents:register_pdf"),
+        {"service_name", "provider", "department"},
+    ),
+}
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext")
-def test_the_pdf_holds_it_as_text(hostile, login, applicant, tmp_path):
-    application, payload = hostile
-    response = login(applicant).get(reverse("documents:report_pdf", args=[application.pk]))
-    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
-    path = tmp_path / "report.pdf"
-    path.write_bytes(response.content)
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
-    ).stdout.decode()
-    flat = re.sub(r"\s+", "", text)
-    assert re.sub(r"\s+", "", payload) in flat
-    assert b"/JavaScript" not in response.content and b"/JS " not in response.content
+def test_pdfs_hold_every_field_as_text(world, login, tmp_path):
+    failures = []
+    for name, (who, url, fields) in PDFS.items():
+        data = _body(login(getattr(world, who)).get(url(world)))
+        assert data.startswith(b"%PDF-"), name
+        for marker in (b"/JavaScript", b"/JS ", b"/URI", b"/Launch", b"/SubmitForm"):
+            if marker in data:
+                failures.append(f"{name}: {marker.decode()} in the file")
+        path = tmp_path / "report.pdf"
+        path.write_bytes(data)
+        # -raw: in the order the text was drawn, so a cell's wrapped lines stay together.
+        text = _flat(
+            subprocess.run(
+                ["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"],
+                capture_output=True,
+                check=True,
+            ).stdout.decode()
+        )
+        failures += [
+            f"{name}: {FIELDS[tag]} not in its text"
+            for tag in sorted(fields)
+            if _flat(payload(tag)) not in text
+        ]
+    assert not failures, "\n".join(failures)
+
+
+def test_procurement_text_holds_no_applicant_text(world, login):
+    """The procurement section is the catalog's words and the verdict: nothing
+    a person typed, no hyperlink and no field code but the page numbers."""
+    import docx
+
+    client = login(world.applicant)
+    url = reverse("documents:procurement", args=[world.queued.pk, "docx"])
+    data = _body(client.get(url))
+    document = docx.Document(io.BytesIO(data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    text += "\n".join(cell.text for t in document.tables for r in t.rows for cell in r.cells)
+    assert "第 1.0 版" in text or "本章は" in text  # it is the procurement text
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        xml = "".join(package.read(n).decode() for n in package.namelist() if n.startswith("word/"))
+    assert "<w:hyperlink" not in xml and "<w:fldSimple" not in xml
+    assert set(re.findall(r"<w:instrText[^>]*>([^<]*)<", xml)) <= {
+        "PAGE",
+        "NUMPAGES",
+        " PAGE ",
+        " NUMPAGES ",
+    }
+    markdown = _body(client.get(reverse("documents:procurement", args=[world.queued.pk, "md"])))
+    for tag in FIELDS:
+        assert f'alert("{tag}")' not in text, tag
+        assert f'alert("{tag}")' not in markdown.decode(), tag
+
+
+def test_json_downloads_are_never_a_page(world, login):
+    url = reverse("documents:assessment_results", args=[world.queued.pk])
+    response = login(world.applicant).get(url)
+    assert response["Content-Type"].startswith("application/json")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert 'alert(\\"service_name\\")' in response.content.decode()  # the data, as JSON
+
+
+def test_download_names_carry_no_markup(world, login):
+    url = reverse("documents:questionnaire_download", args=[world.queued.pk])
+    disposition = login(world.applicant).get(url, {"due": "2099-12-31"})["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="')
+    assert not re.search(r"[<>\r\n]", disposition)
+    assert disposition.count('"') == 2  # only around the ASCII name
+
+
+# --------------------------------------------------------------------------- e-mails
+
+
+def test_mails_escape_html_and_keep_text(world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    digest = next(d for d in reminders.collect(timezone.localdate()) if d.user == world.reviewer)
+    message = reminders.message(digest, timezone.localdate())
+    html = message.alternatives[0][0]
+    shown = {"service_name", "department", "applicant", "reviewer"}
+    failures = [f"digest HTML: {FIELDS[t]} raw" for t in FIELDS if payload(t) in html]
+    failures += [
+        f"digest HTML: {FIELDS[t]} not escaped" for t in shown if escape(payload(t)) not in html
+    ]
+    failures += [
+        f"digest text: {FIELDS[t]} changed" for t in shown if payload(t) not in message.body
+    ]
+    assert "\n" not in message.subject
+    assert notices.needs_review(world.in_use.pk, payload("note")) > 0
+    sent = mail.outbox[-1]
+    assert sent.content_subtype == "plain" and not sent.alternatives
+    failures += [
+        f"needs-review mail: {FIELDS[t]} changed"
+        for t in ("service_name", "department", "note")
+        if payload(t) not in sent.body
+    ]
+    assert not failures, "\n".join(failures)
