@@ -8,7 +8,7 @@ import io
 import os
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cloudjudge.documents.cells import put_text
 from cloudjudge.registries.columns import Column, columns_for
@@ -134,12 +134,10 @@ def template_bytes(kind: RegistryKind) -> bytes:
     ws.freeze_panes = "A2"
 
     notes = wb.create_sheet("記入方法")
-    notes.append(["列", "必須", "受け付ける見出し", "説明"])
-    for cell in notes[1]:
-        cell.font = bold
+    lines: list[list[Any]] = [["列", "必須", "受け付ける見出し", "説明"]]
     for column in columns:
         required = kind in column.required or column.field == "audit_period_end"
-        notes.append(
+        lines.append(
             [
                 column.heading,
                 "必須" if required else "",
@@ -147,11 +145,16 @@ def template_bytes(kind: RegistryKind) -> bytes:
                 column.description,
             ]
         )
-    notes.append([])
-    notes.append(["日付の書き方", "", DATE_FORMATS])
-    notes.append(
+    lines.append([])
+    lines.append(["日付の書き方", "", DATE_FORMATS])
+    lines.append(
         ["注意", "", "2行目は記入例です。残したまま取り込んでも、記入例の行は読み飛ばします。"]
     )
+    for i, line in enumerate(lines, start=1):
+        for j, value in enumerate(line, start=1):
+            put_text(notes.cell(row=i, column=j), value)
+    for cell in notes[1]:
+        cell.font = bold
     for letter, width in zip("ABCD", (24, 6, 60, 60), strict=True):
         notes.column_dimensions[letter].width = width
 

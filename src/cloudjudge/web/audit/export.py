@@ -89,24 +89,27 @@ def csv_lines(entries: QuerySet[AuditEntry]) -> Iterator[str]:
 
     def generate() -> Iterator[str]:
         writer = csv.writer(_Line())
-        yield BOM + writer.writerow(header)
+        yield BOM + writer.writerow([_cell(str(h)) for h in header])
         for row in rows(entries):
             yield writer.writerow(
                 [
-                    str(row["sequence"]),
-                    chain.canonical_timestamp(row["timestamp"]),
-                    _cell(row["actor_username"]),
-                    labels.get(row["action"], row["action"]),
-                    row["action"],
-                    _cell(row["source_ip"]),
-                    _cell(row["object_type"]),
-                    _cell(row["object_id"]),
-                    _cell(row["object_repr"]),
-                    _cell(row["before"]),
-                    _cell(row["after"]),
-                    _cell(row["extra"]),
-                    row["prev_hash"],
-                    row["hash"],
+                    _cell(value)
+                    for value in (
+                        str(row["sequence"]),
+                        chain.canonical_timestamp(row["timestamp"]),
+                        row["actor_username"],
+                        labels.get(row["action"], row["action"]),
+                        row["action"],
+                        row["source_ip"],
+                        row["object_type"],
+                        row["object_id"],
+                        row["object_repr"],
+                        row["before"],
+                        row["after"],
+                        row["extra"],
+                        row["prev_hash"],
+                        row["hash"],
+                    )
                 ]
             )
 

@@ -227,7 +227,7 @@ def iter_csv(columns: Sequence[Column], rows: Iterable[Sequence[Value]]) -> Iter
     """UTF-8 with a BOM (so Excel reads it as UTF-8), CRLF line ends, the
     headings first; yielded in chunks of about :data:`CSV_CHUNK_BYTES`."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
-    chunk = [BOM + writer.writerow([c.heading for c in columns]).encode()]
+    chunk = [BOM + writer.writerow([cells.csv_text(c.heading) for c in columns]).encode()]
     size = len(chunk[0])
     for row in rows:
         line = writer.writerow([_csv_cell(v) for v in row]).encode()
@@ -281,7 +281,7 @@ def cp932_csv_bytes(columns: Sequence[Column], rows: Iterable[Sequence[Value]]) 
     cannot hold (é, 𠮷, emoji, …) is never replaced or dropped, the whole
     file is refused with :class:`UnencodableError` naming each cell."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
-    out = [writer.writerow([c.heading for c in columns]).encode("cp932")]
+    out = [writer.writerow([cells.csv_text(c.heading) for c in columns]).encode("cp932")]
     problems: list[Unencodable] = []
     more = False
     for line, row in enumerate(rows, start=2):
@@ -341,7 +341,7 @@ def xlsx_bytes(
     wrap = Alignment(wrap_text=True, vertical="top")
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.heading)
+        cell = cells.put_text(WriteOnlyCell(sheet), column.heading)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
