@@ -93,6 +93,11 @@ PAGES = {
         lambda w: reverse("register:checklist_item", args=[w.queued.pk, w.rows[1].pk]),
         {"na_reason", "owner", "reviewer", "department"},
     ),
+    "service's registry status (htmx part, no header)": (
+        "applicant",
+        lambda w: reverse("register:service_status") + f"?service={w.service.pk}",
+        {"service_name"},
+    ),
     "conditional approval form": (
         "reviewer",
         lambda w: reverse("register:conditional", args=[w.approved.pk]),
@@ -185,7 +190,7 @@ def test_pages_show_every_field_escaped(world, login):
         html = response.content.decode()
         raw = [tag for tag in FIELDS if payload(tag) in html] + _markup(html)
         failures += [f"{page}: {_label(tag)} raw" for tag in dict.fromkeys(raw)]
-        expected = shown | {who}  # the viewer's name in the header
+        expected = shown | ({who} if "no header" not in page else set())  # the viewer's name
         failures += [
             f"{page}: {_label(tag)} not shown escaped"
             for tag in sorted(expected)
@@ -419,4 +424,73 @@ def test_mails_escape_html_and_keep_text(world, settings):
         for t in ("service_name", "department", "note")
         if payload(t) not in sent.body
     ]
+    assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- the catalog
+
+CATALOG_PAYLOAD = "<script>alert(catalog)</script><img src=x onerror=alert(catalog)>"
+HOSTILE_VERSION = "sakai-cloud-usage-criteria@1.2-hostile"
+
+
+@pytest.fixture
+def hostile_catalog(tmp_path, monkeypatch, settings):
+    """The example revision with 本市 replaced by markup everywhere it is text
+    (clause texts, item titles, rule messages), installed and in force: the
+    catalog is trusted, but a page must not depend on that."""
+    source = (FIXTURES / "sakai-1.1-example.yaml").read_text(encoding="utf-8")
+    text = source.replace('version: "1.1-example"', 'version: "1.2-hostile"')
+    (tmp_path / "sakai-1.2-hostile.yaml").write_text(
+        text.replace("本市", CATALOG_PAYLOAD), encoding="utf-8"
+    )
+    monkeypatch.setenv("CLOUDJUDGE_CATALOG_DIRS", str(tmp_path))
+    settings.CLOUDJUDGE_CATALOG_VERSION = HOSTILE_VERSION
+
+
+def test_catalog_text_is_escaped_too(hostile_catalog, make_application, login, applicant, security):
+    from .helpers import INTERNET_PC
+
+    application = make_application(**INTERNET_PC)
+    assert application.latest_judgement.criteria_version == HOSTILE_VERSION
+    row = application.checklist_items.filter(title__contains=CATALOG_PAYLOAD).first()
+    assert row is not None  # a required measure has the markup in its title
+    pages = {
+        "versions": (security, reverse("register:versions")),  # its label only
+        "diff": (security, reverse("register:catalog_diff") + "?old=1.0&new=1.2-hostile"),
+        "application page": (applicant, reverse("register:detail", args=[application.pk])),
+        "checklist row": (
+            applicant,
+            reverse("register:checklist_item", args=[application.pk, row.pk]),
+        ),
+    }
+    failures = []
+    for name, (user, url) in pages.items():
+        response = login(user).get(url)
+        html = response.content.decode()
+        if response.status_code != 200:
+            failures.append(f"{name}: HTTP {response.status_code}")
+        elif CATALOG_PAYLOAD in html or "<script>alert(catalog)" in html:
+            failures.append(f"{name}: catalog markup raw")
+        elif name != "versions" and escape(CATALOG_PAYLOAD) not in html:
+            failures.append(f"{name}: the catalog's words not shown")
+    assert not failures, "\n".join(failures)
+    report = login(applicant).get(reverse("documents:report_pdf", args=[application.pk]))
+    assert report.status_code == 200 and report.content.startswith(b"%PDF-")
+
+
+def test_search_words_come_back_escaped(world, login):
+    """What was typed in a search box is shown again above the results."""
+    words = payload("search")
+    failures = []
+    for who, name in (
+        ("applicant", "register:list"),
+        ("reviewer", "registries:list"),
+        ("auditor", "audit:list"),
+    ):
+        response = login(getattr(world, who)).get(reverse(name), {"q": words})
+        html = response.content.decode()
+        if response.status_code != 200 or words in html or '<script>alert("search")' in html:
+            failures.append(f"{name}: HTTP {response.status_code}, raw: {words in html}")
+        elif escape(words) not in html:
+            failures.append(f"{name}: the search words are not in the form")
     assert not failures, "\n".join(failures)
