@@ -280,6 +280,26 @@ def test_a_broken_archive_is_refused(sqlite_backup, tmp_path):
     assert fresh_sqlite(tmp_path, "t2").run("restore", str(not_gzip)).returncode == 1
 
 
+def test_a_backup_that_would_unpack_past_the_free_space_is_refused_unwritten(tmp_path):
+    """A gzip bomb: the tar header of the database file says 1 PiB. Refused
+    from the header, before a byte is written (issue 14: bounded unpacking)."""
+    from cloudjudge.web.operations.backup import BackupError, read_and_verify
+
+    header = tarfile.TarInfo("database/cloudjudge.sqlite3")
+    header.size = 2**50
+    bomb = tmp_path / "bomb.tar.gz"
+    bomb.write_bytes(gzip.compress(header.tobuf(format=tarfile.GNU_FORMAT) + bytes(64 * 1024)))
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    with pytest.raises(BackupError) as refused:
+        read_and_verify(bomb, folder)
+    assert "1048576.0 GB 以上" in str(refused.value) and "空き" in str(refused.value)
+    assert "何も変更していません" in str(refused.value)
+    assert not any(folder.rglob("*"))  # nothing unpacked
+    result = fresh_sqlite(tmp_path).run("restore", str(bomb))
+    assert result.returncode == 1 and "作業用フォルダの空き" in result.stderr
+
+
 def test_a_backup_of_another_database_vendor_is_refused(sqlite_backup, tmp_path):
     members = read_archive(sqlite_backup)
     manifest = json.loads(members.pop("manifest.json"))

@@ -461,6 +461,10 @@ def _load_manifest(data: bytes) -> dict[str, Any]:
     return manifest
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.1f} MB"
+
+
 def read_and_verify(source: str | os.PathLike, folder: Path) -> Checked:
     """Unpack ``source`` into ``folder`` and check every file's size and
     SHA-256 against the manifest; nothing outside ``folder`` is touched."""
@@ -470,6 +474,8 @@ def read_and_verify(source: str | os.PathLike, folder: Path) -> Checked:
     expected: dict[str, tuple[int, str]] = {}
     found: dict[str, tuple[int, str]] = {}
     manifest = None
+    room = shutil.disk_usage(folder).free
+    declared = 0
     try:
         with tarfile.open(path, mode="r:*") as archive:
             for member in archive:
@@ -479,6 +485,16 @@ def read_and_verify(source: str | os.PathLike, folder: Path) -> Checked:
                 if not member.isfile():
                     raise BackupError(
                         f"バックアップに通常のファイルでないもの（{name}）があります。"
+                    )
+                # A tar header states its file's size before the data: a
+                # compressed archive that would unpack past the free space
+                # (a gzip bomb) is refused before a byte of it is written.
+                declared += member.size
+                if declared > room:
+                    raise BackupError(
+                        f"バックアップを展開すると {_size(declared)} 以上になり、"
+                        f"作業用フォルダの空き（{_size(room)}）を超えます（{name}）。"
+                        "何も変更していません。"
                     )
                 if name == MANIFEST:
                     manifest = _load_manifest(archive.extractfile(member).read())
