@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from cloudjudge.web.accounts import roles
 from cloudjudge.web.accounts.models import Department, Role, User
 from cloudjudge.web.questionnaires import importing as questionnaire_import
 from cloudjudge.web.questionnaires.models import QuestionnaireImport
@@ -85,6 +86,7 @@ class World:
     applicant: User
     reviewer: User
     auditor: User
+    admin: User
     entry: RegistryEntry
     snapshot: RegistrySnapshot
     questionnaire: QuestionnaireImport
@@ -118,6 +120,10 @@ def build(login: Callable[[User], Client]) -> World:
     owner = _user("hostile-owner", Role.APPLICANT, department, last_name=P("owner"))
     reviewer = _user("hostile-reviewer", Role.SECURITY, last_name=P("reviewer"))
     auditor = _user("hostile-auditor", Role.AUDITOR, last_name=P("auditor"))
+    admin = _user("hostile-admin", Role.ADMIN, first_name="管理")  # the admin site's pages
+    roles.set_role(admin, Role.ADMIN)
+    admin.save()
+    roles.grant_permissions(admin)
 
     # The public list names the service in its own words (an imported file).
     result = import_registry(
@@ -209,6 +215,7 @@ def build(login: Callable[[User], Client]) -> World:
         applicant=applicant,
         reviewer=reviewer,
         auditor=auditor,
+        admin=admin,
         entry=entry,
         snapshot=RegistrySnapshot.objects.get(pk=result.snapshot.pk),
         questionnaire=imported,

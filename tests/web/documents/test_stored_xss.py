@@ -153,6 +153,21 @@ PAGES = {
         lambda w: reverse("registries:service", args=[w.service.pk]),
         {"service_name", "provider", "registry_name"},
     ),
+    "admin site: users (no header name)": (
+        "admin",
+        lambda w: reverse("admin:accounts_user_changelist"),
+        {"applicant", "reviewer", "auditor", "owner", "department"},
+    ),
+    "admin site: a user (no header name)": (
+        "admin",
+        lambda w: reverse("admin:accounts_user_change", args=[w.applicant.pk]),
+        {"applicant", "department"},
+    ),
+    "admin site: departments (no header name)": (
+        "admin",
+        lambda w: reverse("admin:accounts_department_changelist"),
+        {"department"},
+    ),
     "audit log": (
         "auditor",
         lambda w: reverse("audit:list"),
