@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from cloudjudge.documents import QuestionnaireError, build_questionnaire, read_questionnaire
 from cloudjudge.documents.packages import (
@@ -20,6 +21,7 @@ from cloudjudge.documents.packages import (
     inspect_package,
     size_text,
 )
+from cloudjudge.documents.questionnaire import ANSWER_SHEET
 from support.bombs import (
     GiB,
     cell_bomb,
@@ -126,6 +128,31 @@ def test_a_cell_far_below_is_refused_before_a_million_rows_are_walked(
     )
     message = _refusal(data, app)
     assert "1,048,576 行目まで" in message and "上限 5,000 行" in message
+
+
+def test_a_cell_longer_than_excel_allows_is_named_and_nothing_is_read(
+    make_questionnaire_request,
+):
+    """A crafted workbook (within the size cap) with a 200,000-character
+    explanation: refused, naming the row and the column, never stored."""
+    app = make_questionnaire_request()
+    wb = load_workbook(io.BytesIO(build_questionnaire(app)))
+    sheet = wb[ANSWER_SHEET]
+    sheet.cell(2, 4).value = "対応可"
+    sheet.cell(2, 5).value = "LONG-EXPLANATION"
+    out = io.BytesIO()
+    wb.save(out)
+    # openpyxl and Excel cut a cell at 32,767 characters; a crafted file need not.
+    data = replace_part(
+        out.getvalue(),
+        "xl/worksheets/sheet2.xml",  # openpyxl writes it inline
+        lambda b: b.replace(b"LONG-EXPLANATION", b"x" * 200_000),
+    )
+    with pytest.raises(QuestionnaireError) as caught:
+        read_questionnaire(data, app)
+    (problem,) = [p for p in caught.value.problems if p.column == "E"]
+    assert problem.row == 2 and "「説明」が 200,000 字あり" in problem.message
+    assert "32,767 字" in problem.message
 
 
 def test_a_wrong_workbook_stops_after_a_hundred_problems(make_questionnaire_request):

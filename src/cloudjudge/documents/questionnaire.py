@@ -479,6 +479,9 @@ LIMITS = PackageLimits(max_unpacked=10 * MiB, max_members=200)
 MAX_ROWS = 5_000
 #: Problems listed before reading stops (a wrong file gives one per row).
 MAX_PROBLEMS = 100
+#: The most characters Excel puts in one cell: a longer one was written by
+#: something else, and would become a checklist note no page could show.
+MAX_CELL_CHARS = 32_767
 
 
 def _unreadable(message: str) -> QuestionnaireError:
@@ -672,6 +675,19 @@ def read_questionnaire(
         if all(_text(v) == "" for v in values):
             continue
         problem = functools.partial(_add_problem, problems, row)
+        huge = [
+            (letter, len(v))
+            for letter, v in cells.items()
+            if isinstance(v, str) and len(v) > MAX_CELL_CHARS
+        ]
+        for letter, size in huge:
+            problem(
+                letter,
+                f"「{HEADERS[letter]}」が {size:,} 字あり、1 セルの上限（{MAX_CELL_CHARS:,} 字、"
+                "Excel の上限）を超えています。",
+            )
+        if huge:
+            continue
 
         item_id = _token(cells[ID_COL])
         if not item_id:
