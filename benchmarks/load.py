@@ -55,6 +55,10 @@ PASSWORD = "Load-test-2026-pass"
 #: Share of each task in what a user does (POST /api/v1/judgements dominates:
 #: the API is what other systems of the city call).
 DEFAULT_MIX = "judgement=16,register=2,dashboard=1,application=2,checklist=1,upload=1"
+#: Of the users, how many are other systems calling the API (no think time),
+#: and how long a person pauses between two actions (seconds, MIN-MAX).
+DEFAULT_API_USERS = 0
+DEFAULT_THINK = "0"
 P99_TARGET_MS = 300
 JUDGEMENT_RPS_TARGET = 300
 
@@ -213,6 +217,17 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def postmaster_pid(args, started: bool) -> int | None:
+    """The PostgreSQL server's main process, when it is ours (its CPU time,
+    its backends' included, is charged to the run); None for DATABASE_URL's."""
+    if not started:
+        return None
+    try:
+        return int((Path(args.pg_dir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_locust(args, env: dict[str, str], prefix: Path) -> None:
     command = [
         str(BIN / "locust"),
@@ -242,7 +257,9 @@ def run_locust(args, env: dict[str, str], prefix: Path) -> None:
     subprocess.run(command, env=env, check=True, timeout=args.time + 300)
 
 
-def report(prefix: Path, seconds: float, load_before, load_after, stored, before) -> None:
+def report(
+    prefix: Path, seconds: float, load_before, load_after, stored, before, cores: int
+) -> None:
     ramp = json.loads((prefix.parent / "sign-ins.json").read_text(encoding="utf-8"))
     times = sorted(ramp["times_ms"])
     if times:
@@ -286,6 +303,7 @@ def report(prefix: Path, seconds: float, load_before, load_after, stored, before
         errors += counts.get("evidence upload", 0) - uploads
         log("  error: uploads answered but not stored")
     log(f"load average (1, 5, 15 min): before {load_before}, after {load_after}")
+    cpu_report(ramp.get("cpu", {}), int(total["Request Count"]), judged, cores)
     p99 = float(total["99%"])
     rps = float(judged["Requests/s"]) if judged else 0.0
     log(
@@ -296,9 +314,52 @@ def report(prefix: Path, seconds: float, load_before, load_after, stored, before
     )
 
 
+def cpu_report(cpu: dict[str, float], requests: int, judged, cores: int) -> None:
+    """Where the cores went in the measured period: the CPU seconds of the
+    server (gunicorn and its workers), PostgreSQL (its backends) and locust,
+    per request. A shared machine stretches times, not CPU seconds, so these
+    compare across runs made under different loads; the capacity line is the
+    request rate at which these costs would fill ``cores`` cores (an estimate
+    for a machine the run has to itself, not a measurement)."""
+    seconds = cpu.pop("seconds", 0.0)
+    if not cpu or not requests or not seconds:
+        return
+    total = sum(cpu.values())
+    parts = ", ".join(
+        f"{name} {used:.1f} s ({used * 1000 / requests:.2f} ms/request)"
+        for name, used in cpu.items()
+    )
+    log(
+        f"CPU in {seconds:.0f} s measured: {parts}; "
+        f"in all {total / seconds:.2f} cores busy, {total * 1000 / requests:.2f} ms/request"
+    )
+    if judged is not None and total:
+        share = int(judged["Request Count"]) / requests
+        capacity = cores * requests / total
+        log(
+            f"  at these costs {cores} cores would serve ≈ {capacity:.0f} requests/s of this "
+            f"mix, ≈ {capacity * share:.0f} judgements/s (an estimate, not a measurement)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--users", type=int, default=50, help="people and integrations together (default 50)"
+    )
+    parser.add_argument(
+        "--api-users",
+        type=int,
+        default=DEFAULT_API_USERS,
+        help=f"of --users, integrations calling the judgement API without pause, with a "
+        f"token and no sign-in (default {DEFAULT_API_USERS}; the rest are people)",
+    )
+    parser.add_argument(
+        "--think",
+        default=DEFAULT_THINK,
+        help=f"seconds a person waits between two actions, MIN-MAX (default {DEFAULT_THINK}; "
+        "0 for none)",
+    )
     parser.add_argument("--time", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--port", type=int, default=8161)
@@ -310,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and CSV")
     args = parser.parse_args(argv)
+    low, _, high = args.think.partition("-")
+    think = [float(low), float(high or low)]
+    if not 0 <= args.api_users <= args.users:
+        parser.error("--api-users is between 0 and --users")
     weights = {k.strip(): int(v) for k, v in (p.split("=") for p in args.mix.split(","))}
 
     tmp = Path(tempfile.mkdtemp(prefix="cloudjudge-load-"))
@@ -339,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         started_at = time.perf_counter()
         plan = seed(args.applications, args.users, tmp / "plan.json")
         plan["weights"] = weights
-        plan["wait"] = 0
+        plan["people"] = args.users - args.api_users
+        plan["think"] = think
         (tmp / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         log(f"  {len(plan['accounts'])} accounts, {time.perf_counter() - started_at:.0f} s")
         before = stored_counts()
@@ -347,17 +413,29 @@ def main(argv: list[str] | None = None) -> int:
 
         connections.close_all()
         server = start_server(args, env, tmp / "server.log")
+        pids = {"server": server.pid, "postgres": postmaster_pid(args, started)}
+        env["CLOUDJUDGE_LOAD_CPU_PIDS"] = ",".join(f"{k}={v}" for k, v in pids.items() if v)
         log(
             f"cloudjudge serve on 127.0.0.1:{args.port}: {args.workers} workers × "
-            f"{args.threads} threads, CONN_MAX_AGE {args.conn_max_age}; "
-            f"locust: {args.users} users for {args.time} s, mix {args.mix}"
+            f"{args.threads} threads, CONN_MAX_AGE {args.conn_max_age}; locust for "
+            f"{args.time} s: {args.users - args.api_users} people (think time "
+            f"{think[0]:g}–{think[1]:g} s, mix {args.mix}) and {args.api_users} integrations "
+            "(POST /api/v1/judgements, no think time)"
         )
         load_before = tuple(round(x, 2) for x in os.getloadavg())
         run_locust(args, env, tmp / "load")
         load_after = tuple(round(x, 2) for x in os.getloadavg())
         stop_server(server)
         server = None
-        report(tmp / "load", args.time, load_before, load_after, stored_counts(), before)
+        report(
+            tmp / "load",
+            args.time,
+            load_before,
+            load_after,
+            stored_counts(),
+            before,
+            os.cpu_count() or 1,
+        )
         connections.close_all()
     finally:
         if server is not None:
