@@ -177,6 +177,115 @@ def stored_counts() -> dict[str, int]:
     }
 
 
+# --------------------------------------------------------------------------- cost per request type
+
+
+def request_costs(plan: dict, n: int, profile_dir: Path | None) -> None:
+    """Each request type locust sends, made ``n`` times in this process
+    through Django's test client (the whole middleware stack, the view, the
+    queries, the template; no HTTP server, no network): this process's CPU
+    milliseconds per request and the queries each one issues. The PostgreSQL
+    server's own work is not in the CPU figure. With ``profile_dir``, a
+    cProfile of each type is written there (``<type>.pstats``)."""
+    import cProfile
+    import random
+    import warnings
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test import Client
+
+    # WhiteNoise finds no collected static folder (the app serves from the packages).
+    warnings.filterwarnings("ignore", message="No directory at")
+    rng = random.Random(14)
+    account = plan["accounts"][0]
+    people = Client(HTTP_HOST="127.0.0.1")
+    if not people.login(username=account["username"], password=account["password"]):
+        raise SystemExit("request costs: the seeded applicant cannot sign in")
+    api = Client(HTTP_HOST="127.0.0.1")
+    bodies = [json.dumps(body).encode() for body in plan["judgement_requests"]]
+    apps = account["applications"]
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% cloudjudge load test\n%%EOF\n"
+
+    def expect(response, status: int, what: str):
+        if response.status_code != status:
+            raise SystemExit(f"request costs: {what}: HTTP {response.status_code}")
+
+    def judgement():
+        expect(
+            api.post(
+                "/api/v1/judgements",
+                rng.choice(bodies),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {account['token']}"},
+            ),
+            200,
+            "judgement",
+        )
+
+    def register():
+        page = rng.randint(1, plan["register_pages"])
+        expect(people.get(f"/applications/?page={page}"), 200, "register list")
+
+    def dashboard():
+        expect(people.get("/"), 200, "dashboard")
+
+    def application():
+        expect(people.get(f"/applications/{rng.choice(apps)[0]}/"), 200, "application")
+
+    def checklist():
+        pk, _number, items = rng.choice(apps)
+        note = f"費用測定 {rng.randint(1, 10**6)}"  # not counted as the load's edits
+        answer = people.post(
+            f"/applications/{pk}/checklist/{rng.choice(items)}/",
+            {"status": "in_progress", "note": note},
+        )
+        expect(answer, 302, "checklist edit")
+
+    def upload():
+        pk, _number, items = rng.choice(apps)
+        upload = SimpleUploadedFile(f"cost-{rng.randint(1, 10**6)}.pdf", pdf, "application/pdf")
+        answer = people.post(
+            f"/applications/{pk}/checklist/{rng.choice(items)}/evidence/", {"file": upload}
+        )
+        expect(answer, 302, "evidence upload")
+
+    cases = [
+        ("POST /api/v1/judgements", judgement, n * 5),
+        ("register list", register, n),
+        ("dashboard", dashboard, n),
+        ("application", application, n),
+        ("checklist edit", checklist, n),
+        ("evidence upload", upload, n),
+    ]
+    log(f"\ncost per request type, in this process ({n}-{n * 5} requests each, test client):")
+    log(f"{'request':28} {'cpu/request':>12} {'queries':>8}")
+    for name, call, count in cases:
+        for _ in range(3):
+            call()
+        seen: list[str] = []
+
+        def counted(execute, sql, params, many, context, seen=seen):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
+            call()
+        started = time.process_time()
+        for _ in range(count):
+            call()
+        cpu_ms = (time.process_time() - started) * 1000 / count
+        log(f"{name:28} {cpu_ms:10.2f}ms {len(seen):>8}")
+        if profile_dir is not None:
+            profile = cProfile.Profile()
+            profile.runcall(lambda c=call, k=count: [c() for _ in range(k)])
+            slug = name.replace("/", "_").replace(" ", "_").strip("_")
+            profile.dump_stats(str(profile_dir / f"{slug}.pstats"))
+    if profile_dir is not None:
+        log(f"  cProfile of each type in {profile_dir}")
+    log(f"  load average {tuple(round(x, 2) for x in os.getloadavg())}")
+
+
 # --------------------------------------------------------------------------- server and load
 
 
@@ -369,6 +478,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"task weights (default {DEFAULT_MIX})")
     parser.add_argument("--pg-port", type=int, default=54347)
     parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
+    parser.add_argument(
+        "--costs",
+        type=int,
+        default=20,
+        metavar="N",
+        help="first measure each request type N times in this process, CPU and queries "
+        "(default 20; 0 to skip)",
+    )
+    parser.add_argument("--profile-dir", help="with --costs: write a cProfile of each type here")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and CSV")
     args = parser.parse_args(argv)
     low, _, high = args.think.partition("-")
@@ -408,6 +526,11 @@ def main(argv: list[str] | None = None) -> int:
         plan["think"] = think
         (tmp / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         log(f"  {len(plan['accounts'])} accounts, {time.perf_counter() - started_at:.0f} s")
+        if args.costs:
+            profile_dir = Path(args.profile_dir) if args.profile_dir else None
+            if profile_dir is not None:
+                profile_dir.mkdir(parents=True, exist_ok=True)
+            request_costs(plan, args.costs, profile_dir)
         before = stored_counts()
         from django.db import connections
 
