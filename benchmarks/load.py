@@ -13,21 +13,37 @@ What it does, in order:
    ~50 checklist rows each), a password and an API token for each applicant;
 3. ``cloudjudge serve`` as in production (``CLOUDJUDGE_DEBUG=0``) on
    ``--port`` (default 8161), ``--workers`` × ``--threads``;
-4. locust (benchmarks/load_locustfile.py): ``--users`` (50) applicants sign
-   in through the login form, then each, without pause, calls
-   ``POST /api/v1/judgements``, lists the register, opens the dashboard or
-   one of its applications, edits a checklist row or uploads a small
-   evidence file, by weight (``--mix``), for ``--time`` seconds;
+   before that (``--costs N``, default 20), each request type made N times
+   in this process through Django's test client: CPU ms and queries per
+   request (``--profile-dir``: a cProfile of each);
+4. locust (benchmarks/load_locustfile.py), ``--users`` (50) in all, of two
+   kinds, both stated in the output:
+
+   * people (``--users`` − ``--api-users``, default 40): applicants who sign
+     in through the login form, then list the register, open the dashboard
+     or one of their applications, edit a checklist row, upload a small
+     evidence file or call ``POST /api/v1/judgements``, by weight
+     (``--mix``), pausing ``--think`` seconds (default 2–5, uniform)
+     between two actions, as a person reading a page does;
+   * integrations (``--api-users``, default 10): other systems of the city
+     calling ``POST /api/v1/judgements`` with an API token, without pause;
+
+   ``--api-users 0 --think 0 --mix judgement=16,register=2,...`` is the
+   earlier mix: everyone signed in and nobody pausing;
 5. prints, per request type, the count, errors, throughput, median and p99,
    and the totals, with the load average (the machine may be shared: compare
-   runs made under the same load) and checks afterwards, in the database,
-   that every upload and edit locust counted as a success was stored.
+   runs made under the same load), the CPU seconds the server, PostgreSQL
+   and locust used per request in the measured period, and checks
+   afterwards, in the database, that every upload and edit locust counted
+   as a success was stored.
 
 Targets on a 2-core machine, the load generator included: zero errors, p99
 under 300 ms, at least 300 judgement requests/s. Printed, never asserted.
 
-    .venv/bin/python benchmarks/load.py                      # make bench runs this
-    .venv/bin/python benchmarks/load.py --time 30 --workers 3 --threads 4
+    .venv/bin/python benchmarks/load.py --time 30            # make bench runs this
+    .venv/bin/python benchmarks/load.py --api-users 50 --mix judgement=1   # the API alone
+    .venv/bin/python benchmarks/load.py --api-users 0 --think 0 \
+        --mix judgement=16,register=2,dashboard=1,application=2,checklist=1,upload=1
 """
 
 from __future__ import annotations
@@ -52,13 +68,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LOAD_DB = "cloudjudge_load"
 PASSWORD = "Load-test-2026-pass"
-#: Share of each task in what a user does (POST /api/v1/judgements dominates:
-#: the API is what other systems of the city call).
-DEFAULT_MIX = "judgement=16,register=2,dashboard=1,application=2,checklist=1,upload=1"
+#: Share of each task in what a person does. The judgement API is mostly
+#: called by other systems (the integrations, DEFAULT_API_USERS of the users).
+DEFAULT_MIX = "register=2,dashboard=1,application=2,checklist=1,upload=1,judgement=1"
 #: Of the users, how many are other systems calling the API (no think time),
 #: and how long a person pauses between two actions (seconds, MIN-MAX).
-DEFAULT_API_USERS = 0
-DEFAULT_THINK = "0"
+DEFAULT_API_USERS = 10
+DEFAULT_THINK = "2-5"
 P99_TARGET_MS = 300
 JUDGEMENT_RPS_TARGET = 300
 
@@ -472,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--port", type=int, default=8161)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 2)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 3)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("CLOUDJUDGE_THREADS", 4)))
     parser.add_argument("--conn-max-age", type=int, default=60)
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"task weights (default {DEFAULT_MIX})")
