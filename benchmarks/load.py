@@ -26,7 +26,10 @@ What it does, in order:
      (``--mix``), pausing ``--think`` seconds (default 2–5, uniform)
      between two actions, as a person reading a page does;
    * integrations (``--api-users``, default 10): other systems of the city
-     calling ``POST /api/v1/judgements`` with an API token, without pause;
+     calling ``POST /api/v1/judgements`` with an API token, each at most
+     ``--api-rate`` calls/s (default 32: 320/s in all, just above the
+     target), or without pause with ``--api-rate 0`` (the most the server
+     can do, saturated);
 
    ``--api-users 0 --think 0 --mix judgement=16,register=2,...`` is the
    earlier mix: everyone signed in and nobody pausing;
@@ -75,6 +78,11 @@ DEFAULT_MIX = "register=2,dashboard=1,application=2,checklist=1,upload=1,judgeme
 #: and how long a person pauses between two actions (seconds, MIN-MAX).
 DEFAULT_API_USERS = 10
 DEFAULT_THINK = "2-5"
+#: Judgements per second each integration sends at most: 10 × 32 = 320/s,
+#: just above the target, so the run shows whether the server keeps up with
+#: it and how fast it answers then (0: each calls again as soon as answered,
+#: which finds the most the server can do, at the price of saturating it).
+DEFAULT_API_RATE = 32.0
 P99_TARGET_MS = 300
 JUDGEMENT_RPS_TARGET = 300
 
@@ -480,6 +488,13 @@ def main(argv: list[str] | None = None) -> int:
         f"token and no sign-in (default {DEFAULT_API_USERS}; the rest are people)",
     )
     parser.add_argument(
+        "--api-rate",
+        type=float,
+        default=DEFAULT_API_RATE,
+        help=f"judgements/s each integration sends at most (default {DEFAULT_API_RATE:g}; "
+        "0: as fast as answered)",
+    )
+    parser.add_argument(
         "--think",
         default=DEFAULT_THINK,
         help=f"seconds a person waits between two actions, MIN-MAX (default {DEFAULT_THINK}; "
@@ -540,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         plan["weights"] = weights
         plan["people"] = args.users - args.api_users
         plan["think"] = think
+        plan["api_rate"] = args.api_rate
         (tmp / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         log(f"  {len(plan['accounts'])} accounts, {time.perf_counter() - started_at:.0f} s")
         if args.costs:
@@ -559,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.threads} threads, CONN_MAX_AGE {args.conn_max_age}; locust for "
             f"{args.time} s: {args.users - args.api_users} people (think time "
             f"{think[0]:g}–{think[1]:g} s, mix {args.mix}) and {args.api_users} integrations "
-            "(POST /api/v1/judgements, no think time)"
+            "(POST /api/v1/judgements, "
+            + (f"at most {args.api_rate:g}/s each)" if args.api_rate > 0 else "no pause)")
         )
         load_before = tuple(round(x, 2) for x in os.getloadavg())
         run_locust(args, env, tmp / "load")

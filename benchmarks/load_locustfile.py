@@ -11,8 +11,9 @@ Two kinds of user, in the numbers the plan file ``CLOUDJUDGE_LOAD_PLAN``
   file or calls ``POST /api/v1/judgements``; between two tasks it waits the
   plan's think time (``think``: [min, max] seconds; [0, 0] is none).
 * ``Integration`` — another system of the city calling
-  ``POST /api/v1/judgements`` with an API token, without pause (it does not
-  sign in: a token is all it has).
+  ``POST /api/v1/judgements`` with an API token (it does not sign in: a
+  token is all it has), at most ``api_rate`` calls per second (locust's
+  ``constant_throughput``), or without pause when it is 0.
 
 Every answer is checked: a wrong status, a login that does not land on the
 dashboard, a page without what it must show, counts as an error.
@@ -29,7 +30,7 @@ import time
 
 import gevent
 from gevent.event import Event
-from locust import FastHttpUser, between, constant, events, task
+from locust import FastHttpUser, between, constant, constant_throughput, events, task
 
 with open(os.environ["CLOUDJUDGE_LOAD_PLAN"], encoding="utf-8") as _f:
     PLAN = json.load(_f)
@@ -46,6 +47,8 @@ BOUNDARY = "cloudjudgeloadboundary"
 USERS = int(os.environ["CLOUDJUDGE_LOAD_USERS"])  # people and integrations
 PEOPLE = int(PLAN.get("people", USERS))
 THINK = PLAN.get("think", [0, 0])
+#: Judgements per second each integration sends at most (0: as fast as answered).
+API_RATE = float(PLAN.get("api_rate", 0))
 DURATION = float(os.environ["CLOUDJUDGE_LOAD_SECONDS"])
 SIGN_INS_FILE = os.environ["CLOUDJUDGE_LOAD_SIGN_INS"]
 ALL_IN = Event()
@@ -158,11 +161,11 @@ def _judge(client, token: str) -> None:
 
 
 class Integration(FastHttpUser):
-    """Another system calling the API without think time."""
+    """Another system calling the API: at most API_RATE calls/s, or flat out."""
 
     fixed_count = USERS - PEOPLE
     abstract = fixed_count == 0  # locust leaves abstract classes out
-    wait_time = constant(0)
+    wait_time = constant_throughput(API_RATE) if API_RATE > 0 else constant(0)
     concurrency = 1
 
     def on_start(self) -> None:
