@@ -484,8 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         "--api-users",
         type=int,
         default=DEFAULT_API_USERS,
-        help=f"of --users, integrations calling the judgement API without pause, with a "
-        f"token and no sign-in (default {DEFAULT_API_USERS}; the rest are people)",
+        help=f"of --users, integrations calling the judgement API with a token, no "
+        f"sign-in, at --api-rate (default {DEFAULT_API_USERS}; the rest are people)",
     )
     parser.add_argument(
         "--api-rate",
@@ -506,7 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 3)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("CLOUDJUDGE_THREADS", 4)))
     parser.add_argument("--conn-max-age", type=int, default=60)
-    parser.add_argument("--mix", default=DEFAULT_MIX, help=f"task weights (default {DEFAULT_MIX})")
+    parser.add_argument(
+        "--mix", default=DEFAULT_MIX, help=f"people's task weights (default {DEFAULT_MIX})"
+    )
     parser.add_argument("--pg-port", type=int, default=54347)
     parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
     parser.add_argument(
