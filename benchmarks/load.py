@@ -13,21 +13,40 @@ What it does, in order:
    ~50 checklist rows each), a password and an API token for each applicant;
 3. ``cloudjudge serve`` as in production (``CLOUDJUDGE_DEBUG=0``) on
    ``--port`` (default 8161), ``--workers`` × ``--threads``;
-4. locust (benchmarks/load_locustfile.py): ``--users`` (50) applicants sign
-   in through the login form, then each, without pause, calls
-   ``POST /api/v1/judgements``, lists the register, opens the dashboard or
-   one of its applications, edits a checklist row or uploads a small
-   evidence file, by weight (``--mix``), for ``--time`` seconds;
+   before that (``--costs N``, default 20), each request type made N times
+   in this process through Django's test client: CPU ms and queries per
+   request (``--profile-dir``: a cProfile of each);
+4. locust (benchmarks/load_locustfile.py), ``--users`` (50) in all, of two
+   kinds, both stated in the output:
+
+   * people (``--users`` − ``--api-users``, default 40): applicants who sign
+     in through the login form, then list the register, open the dashboard
+     or one of their applications, edit a checklist row, upload a small
+     evidence file or call ``POST /api/v1/judgements``, by weight
+     (``--mix``), pausing ``--think`` seconds (default 2–5, uniform)
+     between two actions, as a person reading a page does;
+   * integrations (``--api-users``, default 10): other systems of the city
+     calling ``POST /api/v1/judgements`` with an API token, each at most
+     ``--api-rate`` calls/s (default 32: 320/s in all, just above the
+     target), or without pause with ``--api-rate 0`` (the most the server
+     can do, saturated);
+
+   ``--api-users 0 --think 0 --mix judgement=16,register=2,...`` is the
+   earlier mix: everyone signed in and nobody pausing;
 5. prints, per request type, the count, errors, throughput, median and p99,
    and the totals, with the load average (the machine may be shared: compare
-   runs made under the same load) and checks afterwards, in the database,
-   that every upload and edit locust counted as a success was stored.
+   runs made under the same load), the CPU seconds the server, PostgreSQL
+   and locust used per request in the measured period, and checks
+   afterwards, in the database, that every upload and edit locust counted
+   as a success was stored.
 
 Targets on a 2-core machine, the load generator included: zero errors, p99
 under 300 ms, at least 300 judgement requests/s. Printed, never asserted.
 
-    .venv/bin/python benchmarks/load.py                      # make bench runs this
-    .venv/bin/python benchmarks/load.py --time 30 --workers 3 --threads 4
+    .venv/bin/python benchmarks/load.py --time 30            # make bench runs this
+    .venv/bin/python benchmarks/load.py --api-users 50 --mix judgement=1   # the API alone
+    .venv/bin/python benchmarks/load.py --api-users 0 --think 0 \
+        --mix judgement=16,register=2,dashboard=1,application=2,checklist=1,upload=1
 """
 
 from __future__ import annotations
@@ -52,9 +71,18 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LOAD_DB = "cloudjudge_load"
 PASSWORD = "Load-test-2026-pass"
-#: Share of each task in what a user does (POST /api/v1/judgements dominates:
-#: the API is what other systems of the city call).
-DEFAULT_MIX = "judgement=16,register=2,dashboard=1,application=2,checklist=1,upload=1"
+#: Share of each task in what a person does. The judgement API is mostly
+#: called by other systems (the integrations, DEFAULT_API_USERS of the users).
+DEFAULT_MIX = "register=2,dashboard=1,application=2,checklist=1,upload=1,judgement=1"
+#: Of the users, how many are other systems calling the API (no think time),
+#: and how long a person pauses between two actions (seconds, MIN-MAX).
+DEFAULT_API_USERS = 10
+DEFAULT_THINK = "2-5"
+#: Judgements per second each integration sends at most: 10 × 32 = 320/s,
+#: just above the target, so the run shows whether the server keeps up with
+#: it and how fast it answers then (0: each calls again as soon as answered,
+#: which finds the most the server can do, at the price of saturating it).
+DEFAULT_API_RATE = 32.0
 P99_TARGET_MS = 300
 JUDGEMENT_RPS_TARGET = 300
 
@@ -173,6 +201,115 @@ def stored_counts() -> dict[str, int]:
     }
 
 
+# --------------------------------------------------------------------------- cost per request type
+
+
+def request_costs(plan: dict, n: int, profile_dir: Path | None) -> None:
+    """Each request type locust sends, made ``n`` times in this process
+    through Django's test client (the whole middleware stack, the view, the
+    queries, the template; no HTTP server, no network): this process's CPU
+    milliseconds per request and the queries each one issues. The PostgreSQL
+    server's own work is not in the CPU figure. With ``profile_dir``, a
+    cProfile of each type is written there (``<type>.pstats``)."""
+    import cProfile
+    import random
+    import warnings
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test import Client
+
+    # WhiteNoise finds no collected static folder (the app serves from the packages).
+    warnings.filterwarnings("ignore", message="No directory at")
+    rng = random.Random(14)
+    account = plan["accounts"][0]
+    people = Client(HTTP_HOST="127.0.0.1")
+    if not people.login(username=account["username"], password=account["password"]):
+        raise SystemExit("request costs: the seeded applicant cannot sign in")
+    api = Client(HTTP_HOST="127.0.0.1")
+    bodies = [json.dumps(body).encode() for body in plan["judgement_requests"]]
+    apps = account["applications"]
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% cloudjudge load test\n%%EOF\n"
+
+    def expect(response, status: int, what: str):
+        if response.status_code != status:
+            raise SystemExit(f"request costs: {what}: HTTP {response.status_code}")
+
+    def judgement():
+        expect(
+            api.post(
+                "/api/v1/judgements",
+                rng.choice(bodies),
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {account['token']}"},
+            ),
+            200,
+            "judgement",
+        )
+
+    def register():
+        page = rng.randint(1, plan["register_pages"])
+        expect(people.get(f"/applications/?page={page}"), 200, "register list")
+
+    def dashboard():
+        expect(people.get("/"), 200, "dashboard")
+
+    def application():
+        expect(people.get(f"/applications/{rng.choice(apps)[0]}/"), 200, "application")
+
+    def checklist():
+        pk, _number, items = rng.choice(apps)
+        note = f"費用測定 {rng.randint(1, 10**6)}"  # not counted as the load's edits
+        answer = people.post(
+            f"/applications/{pk}/checklist/{rng.choice(items)}/",
+            {"status": "in_progress", "note": note},
+        )
+        expect(answer, 302, "checklist edit")
+
+    def upload():
+        pk, _number, items = rng.choice(apps)
+        upload = SimpleUploadedFile(f"cost-{rng.randint(1, 10**6)}.pdf", pdf, "application/pdf")
+        answer = people.post(
+            f"/applications/{pk}/checklist/{rng.choice(items)}/evidence/", {"file": upload}
+        )
+        expect(answer, 302, "evidence upload")
+
+    cases = [
+        ("POST /api/v1/judgements", judgement, n * 5),
+        ("register list", register, n),
+        ("dashboard", dashboard, n),
+        ("application", application, n),
+        ("checklist edit", checklist, n),
+        ("evidence upload", upload, n),
+    ]
+    log(f"\ncost per request type, in this process ({n}-{n * 5} requests each, test client):")
+    log(f"{'request':28} {'cpu/request':>12} {'queries':>8}")
+    for name, call, count in cases:
+        for _ in range(3):
+            call()
+        seen: list[str] = []
+
+        def counted(execute, sql, params, many, context, seen=seen):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
+            call()
+        started = time.process_time()
+        for _ in range(count):
+            call()
+        cpu_ms = (time.process_time() - started) * 1000 / count
+        log(f"{name:28} {cpu_ms:10.2f}ms {len(seen):>8}")
+        if profile_dir is not None:
+            profile = cProfile.Profile()
+            profile.runcall(lambda c=call, k=count: [c() for _ in range(k)])
+            slug = name.replace("/", "_").replace(" ", "_").strip("_")
+            profile.dump_stats(str(profile_dir / f"{slug}.pstats"))
+    if profile_dir is not None:
+        log(f"  cProfile of each type in {profile_dir}")
+    log(f"  load average {tuple(round(x, 2) for x in os.getloadavg())}")
+
+
 # --------------------------------------------------------------------------- server and load
 
 
@@ -213,6 +350,17 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def postmaster_pid(args, started: bool) -> int | None:
+    """The PostgreSQL server's main process, when it is ours (its CPU time,
+    its backends' included, is charged to the run); None for DATABASE_URL's."""
+    if not started:
+        return None
+    try:
+        return int((Path(args.pg_dir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_locust(args, env: dict[str, str], prefix: Path) -> None:
     command = [
         str(BIN / "locust"),
@@ -242,7 +390,9 @@ def run_locust(args, env: dict[str, str], prefix: Path) -> None:
     subprocess.run(command, env=env, check=True, timeout=args.time + 300)
 
 
-def report(prefix: Path, seconds: float, load_before, load_after, stored, before) -> None:
+def report(
+    prefix: Path, seconds: float, load_before, load_after, stored, before, cores: int
+) -> None:
     ramp = json.loads((prefix.parent / "sign-ins.json").read_text(encoding="utf-8"))
     times = sorted(ramp["times_ms"])
     if times:
@@ -286,6 +436,7 @@ def report(prefix: Path, seconds: float, load_before, load_after, stored, before
         errors += counts.get("evidence upload", 0) - uploads
         log("  error: uploads answered but not stored")
     log(f"load average (1, 5, 15 min): before {load_before}, after {load_after}")
+    cpu_report(ramp.get("cpu", {}), int(total["Request Count"]), judged, cores)
     p99 = float(total["99%"])
     rps = float(judged["Requests/s"]) if judged else 0.0
     log(
@@ -296,20 +447,85 @@ def report(prefix: Path, seconds: float, load_before, load_after, stored, before
     )
 
 
+def cpu_report(cpu: dict[str, float], requests: int, judged, cores: int) -> None:
+    """Where the cores went in the measured period: the CPU seconds of the
+    server (gunicorn and its workers), PostgreSQL (its backends) and locust,
+    per request. A shared machine stretches times, not CPU seconds, so these
+    compare across runs made under different loads; the capacity line is the
+    request rate at which these costs would fill ``cores`` cores (an estimate
+    for a machine the run has to itself, not a measurement)."""
+    seconds = cpu.pop("seconds", 0.0)
+    if not cpu or not requests or not seconds:
+        return
+    total = sum(cpu.values())
+    parts = ", ".join(
+        f"{name} {used:.1f} s ({used * 1000 / requests:.2f} ms/request)"
+        for name, used in cpu.items()
+    )
+    log(
+        f"CPU in {seconds:.0f} s measured: {parts}; "
+        f"in all {total / seconds:.2f} cores busy, {total * 1000 / requests:.2f} ms/request"
+    )
+    if judged is not None and total:
+        share = int(judged["Request Count"]) / requests
+        capacity = cores * requests / total
+        log(
+            f"  at these costs {cores} cores would serve ≈ {capacity:.0f} requests/s of this "
+            f"mix, ≈ {capacity * share:.0f} judgements/s (an estimate, not a measurement)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--users", type=int, default=50, help="people and integrations together (default 50)"
+    )
+    parser.add_argument(
+        "--api-users",
+        type=int,
+        default=DEFAULT_API_USERS,
+        help=f"of --users, integrations calling the judgement API with a token, no "
+        f"sign-in, at --api-rate (default {DEFAULT_API_USERS}; the rest are people)",
+    )
+    parser.add_argument(
+        "--api-rate",
+        type=float,
+        default=DEFAULT_API_RATE,
+        help=f"judgements/s each integration sends at most (default {DEFAULT_API_RATE:g}; "
+        "0: as fast as answered)",
+    )
+    parser.add_argument(
+        "--think",
+        default=DEFAULT_THINK,
+        help=f"seconds a person waits between two actions, MIN-MAX (default {DEFAULT_THINK}; "
+        "0 for none)",
+    )
     parser.add_argument("--time", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--port", type=int, default=8161)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 2)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 3)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("CLOUDJUDGE_THREADS", 4)))
     parser.add_argument("--conn-max-age", type=int, default=60)
-    parser.add_argument("--mix", default=DEFAULT_MIX, help=f"task weights (default {DEFAULT_MIX})")
+    parser.add_argument(
+        "--mix", default=DEFAULT_MIX, help=f"people's task weights (default {DEFAULT_MIX})"
+    )
     parser.add_argument("--pg-port", type=int, default=54347)
     parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
+    parser.add_argument(
+        "--costs",
+        type=int,
+        default=20,
+        metavar="N",
+        help="first measure each request type N times in this process, CPU and queries "
+        "(default 20; 0 to skip)",
+    )
+    parser.add_argument("--profile-dir", help="with --costs: write a cProfile of each type here")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and CSV")
     args = parser.parse_args(argv)
+    low, _, high = args.think.partition("-")
+    think = [float(low), float(high or low)]
+    if not 0 <= args.api_users <= args.users:
+        parser.error("--api-users is between 0 and --users")
     weights = {k.strip(): int(v) for k, v in (p.split("=") for p in args.mix.split(","))}
 
     tmp = Path(tempfile.mkdtemp(prefix="cloudjudge-load-"))
@@ -339,25 +555,45 @@ def main(argv: list[str] | None = None) -> int:
         started_at = time.perf_counter()
         plan = seed(args.applications, args.users, tmp / "plan.json")
         plan["weights"] = weights
-        plan["wait"] = 0
+        plan["people"] = args.users - args.api_users
+        plan["think"] = think
+        plan["api_rate"] = args.api_rate
         (tmp / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
         log(f"  {len(plan['accounts'])} accounts, {time.perf_counter() - started_at:.0f} s")
+        if args.costs:
+            profile_dir = Path(args.profile_dir) if args.profile_dir else None
+            if profile_dir is not None:
+                profile_dir.mkdir(parents=True, exist_ok=True)
+            request_costs(plan, args.costs, profile_dir)
         before = stored_counts()
         from django.db import connections
 
         connections.close_all()
         server = start_server(args, env, tmp / "server.log")
+        pids = {"server": server.pid, "postgres": postmaster_pid(args, started)}
+        env["CLOUDJUDGE_LOAD_CPU_PIDS"] = ",".join(f"{k}={v}" for k, v in pids.items() if v)
         log(
             f"cloudjudge serve on 127.0.0.1:{args.port}: {args.workers} workers × "
-            f"{args.threads} threads, CONN_MAX_AGE {args.conn_max_age}; "
-            f"locust: {args.users} users for {args.time} s, mix {args.mix}"
+            f"{args.threads} threads, CONN_MAX_AGE {args.conn_max_age}; locust for "
+            f"{args.time} s: {args.users - args.api_users} people (think time "
+            f"{think[0]:g}–{think[1]:g} s, mix {args.mix}) and {args.api_users} integrations "
+            "(POST /api/v1/judgements, "
+            + (f"at most {args.api_rate:g}/s each)" if args.api_rate > 0 else "no pause)")
         )
         load_before = tuple(round(x, 2) for x in os.getloadavg())
         run_locust(args, env, tmp / "load")
         load_after = tuple(round(x, 2) for x in os.getloadavg())
         stop_server(server)
         server = None
-        report(tmp / "load", args.time, load_before, load_after, stored_counts(), before)
+        report(
+            tmp / "load",
+            args.time,
+            load_before,
+            load_after,
+            stored_counts(),
+            before,
+            os.cpu_count() or 1,
+        )
         connections.close_all()
     finally:
         if server is not None:

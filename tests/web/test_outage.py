@@ -40,3 +40,38 @@ def test_a_closed_connection_and_a_locked_database_are_outages():
     locked.__cause__ = sqlite3.OperationalError("database is locked")
     assert is_outage(locked)
     assert not is_outage(ValueError("not a database error"))
+
+
+def _backend_pid() -> int:
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_the_database_dropped_is_replaced_before_the_request(applicant, settings):
+    """A restart or an administrator's ``pg_terminate_backend`` ends the kept
+    connection: the next request is served (on a new connection), not a 503,
+    without asking the server ``SELECT 1`` before every request."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL connection (DATABASE_URL) is needed")
+    from django.test import Client
+
+    from cloudjudge.web.api.models import ApiToken
+    from cloudjudge.web.outage import drop_dead_connections
+
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is False
+    _, token = ApiToken.issue(applicant, name="test")
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    assert api.get("/api/v1/me").status_code == 200
+
+    kept = _backend_pid()
+    drop_dead_connections()  # a live connection is kept, not reopened
+    assert _backend_pid() == kept
+
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s, 5000)", [kept]).fetchone()[0]
+
+    answer = api.get("/api/v1/me")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["username"] == applicant.username
+    assert _backend_pid() != kept

@@ -6,19 +6,21 @@ login in a middleware, the API's token check. Django would answer a 500 (a
 traceback page in development); :class:`DatabaseOutageMiddleware` answers
 503 instead: a Japanese page for people, ``{"detail": ..., "code":
 "database_unavailable"}`` for the API, both with ``Retry-After``. Nothing is
-retried or cached: each request opens (or health-checks) its connection
-(``CONN_HEALTH_CHECKS``), so the first request after the database is back
-is served normally, without restarting the application. ``connect_timeout``
+retried or cached: each request opens its connection, or checks the one it
+keeps (:func:`drop_dead_connections`), so the first request after the
+database is back is served normally, without restarting the application.
+``connect_timeout``
 (``CLOUDJUDGE_DB_CONNECT_TIMEOUT``, settings) keeps an unreachable server
 from holding a request for minutes.
 """
 
 from __future__ import annotations
 
+import select
 import sys
 
-from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.core.signals import got_request_exception, request_started
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -72,6 +74,37 @@ def _mark(sender, request: HttpRequest | None = None, **kwargs) -> None:
         setattr(request, _MARK, True)
 
 
+def _dead(raw) -> bool:
+    """A kept PostgreSQL connection the server has given up: closed, or with
+    something to read while no query is running (the notice of a server
+    shutting down, or the end of the stream). Looking costs no round trip."""
+    try:
+        return bool(raw.closed or select.select([raw.pgconn.socket], [], [], 0)[0])
+    except Exception:  # a connection that cannot even say so is dead
+        return True
+
+
+def drop_dead_connections(sender=None, **kwargs) -> None:
+    """At the start of each request, close the kept PostgreSQL connections the
+    server has dropped (a restart, an administrator's termination), so that
+    the request opens a new one instead of failing on the old one.
+
+    Django's ``CONN_HEALTH_CHECKS`` would ask the server (``SELECT 1``) before
+    each request: a round trip and a query that doubled the database work of
+    an API call. A connection lost without a word from the server (a cable,
+    not a restart) fails its request with a 503 and is closed after it
+    (Django closes a connection that had an error and no longer answers)."""
+    for conn in connections.all(initialized_only=True):
+        raw = conn.connection
+        if (
+            raw is not None
+            and conn.vendor == "postgresql"
+            and not conn.in_atomic_block
+            and _dead(raw)
+        ):
+            conn.close()
+
+
 class DatabaseOutageMiddleware:
     """Put it near the top of ``MIDDLEWARE`` (after the security headers), so
     that it sees every request whose handling failed for want of the database."""
@@ -79,6 +112,7 @@ class DatabaseOutageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         got_request_exception.connect(_mark, dispatch_uid="cloudjudge.outage")
+        request_started.connect(drop_dead_connections, dispatch_uid="cloudjudge.outage.dead")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)

@@ -41,6 +41,12 @@ def options(host: str = "127.0.0.1", port: int = 8000) -> dict[str, Any]:
         "worker_class": "gthread",
         "timeout": 60,
         "graceful_timeout": 10,
+        # An idle kept-alive connection waits this long for its next request
+        # (gunicorn's default, 2 s, is shorter than a person's pause between
+        # two clicks: the browser or the proxy would reconnect each time, and
+        # a request sent just as the server closes fails). An idle connection
+        # costs a socket in the worker's poller, not a thread.
+        "keepalive": int(os.environ.get("CLOUDJUDGE_KEEPALIVE", "75")),
         "preload_app": True,
         # One line per request costs the worker a write under load; the
         # reverse proxy logs requests. CLOUDJUDGE_ACCESS_LOG=1 turns it on.

@@ -193,9 +193,11 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DEFAULT_SQLITE}",
         conn_max_age=env_int("CLOUDJUDGE_CONN_MAX_AGE", 0),
-        # A kept connection is checked before each request reuses it: after
-        # the database restarts, the first request is served, not refused.
-        conn_health_checks=True,
+        # A kept connection the server has dropped (a restart) is replaced
+        # before a request uses it, without asking the server each time
+        # (cloudjudge.web.outage.drop_dead_connections): after the database
+        # restarts, the first request is served, not refused.
+        conn_health_checks=False,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
