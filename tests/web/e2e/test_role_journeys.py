@@ -393,7 +393,12 @@ def test_the_security_office_journey(page: Page, people, log_in, smtp, tmp_path)
     expect(worse).to_have_class(re.compile(r"\bdanger\b"))
     expect(worse).to_contain_text("判定が「利用可」から「禁止」に変わりました。")
     expect(worse).to_contain_text("次の対応")
-    expect(worse).to_contain_text("セキュリティ担当が新しい判定を確認")
+    expect(worse).to_contain_text("禁止の判定では利用を継続できないため、差戻し・却下・利用終了")
+    # …and the page offers exactly those: no 利用継続を確認 for a prohibited verdict.
+    expect(action_button(page, "利用継続を確認")).to_have_count(0)
+    expect(action_button(page, "差し戻す")).to_be_enabled()
+    expect(action_button(page, "却下する")).to_be_enabled()
+    expect(action_button(page, "利用終了の手続を始める")).to_be_enabled()
     expect(worse.get_by_role("link")).to_contain_text("利用可")  # the earlier judgement is kept
     panel = page.locator("section[aria-labelledby=judgement-heading]")
     expect(panel).to_contain_text("判定: 禁止")
@@ -545,6 +550,7 @@ def test_the_auditor_journey(page: Page, people, log_in):
     expect(entry).to_contain_text("POST")
     expect(entry).to_contain_text("あなたの役割ではこの申請にこの操作はできません。")
     expect(entry).to_contain_text("127.0.0.1")
+    expect(entry.locator("dl.facts dt")).to_have_text(["メソッド", "理由", "応答コード", "URL"])
     shot(page, "audit-access-denied")
     (stored,) = AuditEntry.objects.filter(action=Action.ACCESS_DENIED)
     assert stored.actor_username == auditor.username and stored.extra["status"] == 403

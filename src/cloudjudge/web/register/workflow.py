@@ -904,13 +904,16 @@ def approvals_given(application: Application) -> list[Approval]:
 
 def verdict_word(application: Application) -> Reason:
     """The verdict as the pages name it beside the status line. A 承認が必要
-    verdict whose CISO approval is given no longer says the approval is
-    needed: it reads 統括承認を得て利用可 (the panel lists who and when)."""
+    verdict whose approval is given (as ``state_of`` reads it) no longer says
+    the approval is needed: it reads 統括承認を得て利用可 (the panel lists who
+    gave it and when)."""
     verdict = application.verdict
     if (
         verdict == Verdict.APPROVAL_REQUIRED
-        and application.ciso_approved_at is not None
         and application.status not in UNAPPROVED
+        and not (application.needs_ciso_approval and application.ciso_approved_at is None)
     ):
-        return _("Permitted with the CISO's approval")
+        if application.ciso_approved_at is not None:
+            return _("Permitted with the CISO's approval")
+        return _("Permitted with approval")
     return Verdict(verdict).label if verdict in Verdict.values else _("Not judged")
