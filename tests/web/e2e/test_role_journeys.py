@@ -31,6 +31,7 @@ from .steps import act, action_button, expect_state, status_line
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Kumo-no-Ue-2026-roles!"
+DAY = datetime.timedelta(days=1)
 LOCAL_BREAKOUT = {
     "purpose": "委託先との図面ファイルの共有",
     "confidentiality": "3B",
@@ -210,13 +211,22 @@ def test_the_applicant_journey(page: Page, people, log_in):
     row = page.locator(f"#item-{first.pk}")
     row.scroll_into_view_if_needed()
     before = page.evaluate("window.scrollY")
-    row.get_by_label(f"{first.item_id} 状態").select_option(label="対応済")
+    due = (datetime.date.today() + 14 * DAY).isoformat()
+    row.get_by_label(f"{first.item_id} 状態").select_option(label="対応中")
     row.get_by_label(f"{first.item_id} 担当者").select_option(label="市民 花子")
-    row.get_by_label(f"{first.item_id} メモ").fill("手順書を作成した")
+    row.get_by_label(f"{first.item_id} 期限").fill(due)
+    row.get_by_label(f"{first.item_id} メモ").fill("手順書を作成中")
     row.get_by_role("button", name="保存").click()
     expect(row.get_by_role("status")).to_have_text("保存しました")
     assert page.evaluate("window.scrollY") == before  # the page stayed where the user was
     shot(page, "checklist-row-saved")
+    # The row assigned to her is on her dashboard.
+    page.get_by_role("navigation").get_by_role("link", name="ダッシュボード").click()
+    mine = your_work(page).locator("ul.my-items")
+    expect(your_work(page)).to_contain_text("あなたが担当のチェックリスト項目")
+    expect(mine).to_contain_text(f"{number} {first.item_id}")
+    shot(page, "dashboard-my-row")
+    open_application(page, app)
     # …該当なし only with its reason…
     second = items[-2]
     row = page.locator(f"#item-{second.pk}")
@@ -228,19 +238,19 @@ def test_the_applicant_journey(page: Page, people, log_in):
     row.get_by_role("button", name="保存").click()
     expect(row.get_by_role("status")).to_have_text("保存しました")
     # …and every other row at once.
-    for item in items[:-2]:
+    for item in [*items[:-2], first]:
         page.get_by_label(f"{item.item_id} を選択").check()
     bulk = page.locator("form#bulk")
     bulk.get_by_label("状態").select_option(label="対応済")
     bulk.get_by_role("button", name="選択した行に適用").click()
     expect(page.locator("#checklist").get_by_role("status").first).to_contain_text(
-        f"{len(items) - 2} 行を更新しました"
+        f"{len(items) - 1} 行を更新しました"
     )
     expect(page.locator("#checklist")).to_contain_text(f"{len(items)} 件中 {len(items)} 件対応済")
     shot(page, "checklist-all-resolved")
     first.refresh_from_db()
     second.refresh_from_db()
-    assert (first.status, first.owner) == (ItemStatus.DONE, applicant)
+    assert (first.status, first.owner, str(first.due_date)) == (ItemStatus.DONE, applicant, due)
     assert (second.status, second.na_reason) == (ItemStatus.NOT_APPLICABLE, "紙の書類を扱わない")
 
     # With every row resolved, 利用開始 asks once and lists nothing open.
@@ -255,7 +265,6 @@ def test_the_applicant_journey(page: Page, people, log_in):
 # --------------------------------------------------------------------------- the security office
 
 SAKURAGI, SAKURAGI_CO = "さくらぎクラウド基盤", "株式会社桜木システムズ"
-DAY = datetime.timedelta(days=1)
 
 
 ROOMS = "クラウド型会議室予約"
