@@ -30,9 +30,12 @@ STAGE_WORDS = [
 APPROVAL_STATES = ["none", "security", "security+ciso", "ciso_only"]
 
 
-def _application(status, verdict, approvals, needs_ciso, security, ciso):
+def _application(status, verdict, approvals, needs_ciso, security, ciso, conditional=False):
     app = Application(status=status, verdict=verdict, needs_ciso_approval=needs_ciso)
     at = timezone.make_aware(datetime.datetime(2026, 12, 3, 10, 0))
+    if conditional:
+        app.conditionally_approved_at = at + datetime.timedelta(hours=2)
+        app.conditionally_approved_by = security
     if approvals in ("security", "security+ciso"):
         app.approved_at, app.approved_by = at, security
     if approvals == "security+ciso":
@@ -47,17 +50,24 @@ def test_every_state_verdict_and_approval_has_exactly_one_consistent_line(securi
     security.last_name, security.first_name = "鈴木", "一郎"
     ciso.last_name, ciso.first_name = "堺", "太郎"
     seen = 0
-    for status, verdict, approvals, needs_ciso in itertools.product(
-        Status.values, [*Verdict.values, ""], APPROVAL_STATES, [False, True]
+    for status, verdict, approvals, needs_ciso, conditional in itertools.product(
+        Status.values, [*Verdict.values, ""], APPROVAL_STATES, [False, True], [False, True]
     ):
-        app = _application(status, verdict, approvals, needs_ciso, security, ciso)
+        app = _application(status, verdict, approvals, needs_ciso, security, ciso, conditional)
         state = workflow.state_of(app)
         line = str(state.line)
-        case = (status, verdict, approvals, needs_ciso, line)
+        word = str(workflow.verdict_word(app))  # the verdict badge beside the line
+        case = (status, verdict, approvals, needs_ciso, conditional, line, word)
         assert line and "\n" not in line, case
         assert state.next_actor in Party.values, case
         stages = [w for w in STAGE_WORDS if w in line]
         assert len(stages) == 1, case  # one stage, never two that contradict
+        if "承認済" in line:  # the badge beside it does not say the approval is needed
+            assert "必要" not in word and "待ち" not in word, case
+        if line.startswith("禁止"):
+            assert word == "禁止", case
+        if "承認待ち" in line or status in workflow.UNAPPROVED:
+            assert "承認を得て" not in word, case  # no approval claimed before it is given
         if verdict == Verdict.PROHIBITED and status in (Status.SUBMITTED, Status.APPROVED):
             assert line == "禁止（承認できません）" and state.next_actor == Party.SECURITY, case
         if "承認済" in line:
@@ -74,7 +84,48 @@ def test_every_state_verdict_and_approval_has_exactly_one_consistent_line(securi
             assert line == "見直しが必要（判定が変わりました）"
             assert state.next_actor == (Party.CISO if needs_ciso else Party.SECURITY)
         seen += 1
-    assert seen == len(Status.values) * 4 * 4 * 2
+    assert seen == len(Status.values) * 4 * 4 * 2 * 2
+
+
+def test_the_verdict_word_once_the_ciso_has_approved(security, ciso):
+    def word(status, approvals):
+        app = _application(status, Verdict.APPROVAL_REQUIRED, approvals, True, security, ciso)
+        return str(workflow.verdict_word(app))
+
+    assert word(Status.SUBMITTED, "none") == "承認が必要"
+    assert word(Status.APPROVED, "security") == "承認が必要"  # the CISO's is still awaited
+    for status in (Status.APPROVED, Status.IN_USE, Status.ENDED):
+        assert word(status, "security+ciso") == "統括承認を得て利用可"
+    # Returned after the approval: the approval no longer holds.
+    assert word(Status.RETURNED, "security+ciso") == "承認が必要"
+    assert str(workflow.verdict_word(Application(verdict=""))) == "未判定"
+
+
+def test_steps_that_can_never_be_taken_are_not_offered(make_application, applicant, security, ciso):
+    def offered(app, actor):
+        return {t.action: reason for t, reason in workflow.available_actions(app, actor)}
+
+    prohibited = make_application(confidentiality="3A")
+    assert prohibited.verdict == Verdict.PROHIBITED
+    workflow.perform(prohibited, Step.SUBMIT, applicant)
+    # 禁止（承認できません）: return or reject, never an approve button.
+    for reviewer in (security, ciso):
+        assert set(offered(prohibited, reviewer)) == {Step.RETURN, Step.REJECT}
+    with pytest.raises(GuardFailed) as refused:  # and a replayed POST is still refused
+        workflow.perform(prohibited, Step.APPROVE, security)
+    assert refused.value.code == "not_prohibited"
+
+    exception = make_application(
+        method="internet_pc", breakout_usage="", limited_external_sharing=True
+    )
+    workflow.perform(exception, Step.SUBMIT, applicant)
+    workflow.perform(exception, Step.APPROVE, security, "確認しました")
+    assert offered(exception, ciso)[Step.CISO_APPROVE] is None
+    workflow.perform(exception, Step.CISO_APPROVE, ciso, "承認します")
+    # Given once: no second, disabled 統括承認 button beside 承認済（統括承認 …）.
+    assert Step.CISO_APPROVE not in offered(exception, ciso)
+    assert Step.START_USE in offered(exception, applicant)  # blocked by the open rows only
+    assert "件未完了" in str(offered(exception, applicant)[Step.START_USE])
 
 
 @pytest.mark.parametrize(

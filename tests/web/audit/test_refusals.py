@@ -52,6 +52,13 @@ def test_a_refused_post_is_recorded_with_its_reason(login, make_application, aud
     assert entry.extra["url"] == f"/applications/{application.pk}/action/"
     assert entry.extra["status"] == 403
     assert entry.extra["reason"] == "あなたの役割ではこの申請にこの操作はできません。"
+    # the audit page names what it kept in Japanese, not by its stored keys
+    assert entry.extra_rows() == [
+        ("メソッド", "POST"),
+        ("理由", "あなたの役割ではこの申請にこの操作はできません。"),
+        ("応答コード", "403"),
+        ("URL", f"/applications/{application.pk}/action/"),
+    ]
     no_tracebacks(caplog)
     lines = [r.getMessage() for r in caplog.records if r.name == "cloudjudge.refusals"]
     assert len(lines) == 1 and "403 POST" in lines[0] and auditor.username in lines[0]

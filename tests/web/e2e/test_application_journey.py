@@ -21,6 +21,8 @@ from trestle.oscal.assessment_results import AssessmentResults
 from cloudjudge.catalog.oscal import NAMESPACE
 from cloudjudge.web.accounts.models import Department, Role, User
 
+from .steps import act, expect_state, next_actor, status_line
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Kumo-no-Ue-2026-e2e!"
@@ -57,52 +59,6 @@ def people(transactional_db, totp_device):
 
 def verdict(page: Page):
     return page.locator("#verdict")
-
-
-def status_line(page: Page):
-    """The one status line (workflow.state_of) the page shows."""
-    return page.locator("#status-line .state")
-
-
-#: What the page says once a step is taken, as a clerk writes it.
-DONE = {
-    "承認する": "利用申請を承認しました。",
-    "統括情報セキュリティ責任者として承認": "統括情報セキュリティ責任者の承認を記録しました。",
-    "利用を開始する": "サービスの利用を開始しました。",
-    "利用終了の手続を始める": "利用終了の手続を開始しました（EXIT-1〜EXIT-3）。",
-    "利用を終了する": "サービスの利用を終了しました。",
-}
-
-
-def next_actor(page: Page):
-    return page.locator("#status-line .next-actor")
-
-
-def expect_state(page: Page, line: str, actor: str | None) -> None:
-    expect(status_line(page)).to_have_text(line)
-    expect(page.locator("#status-line .state")).to_have_count(1)  # one line, never two
-    if actor is None:
-        expect(next_actor(page)).to_have_count(0)
-    else:
-        expect(next_actor(page)).to_have_text(f"次の対応: {actor}")
-
-
-def act(page: Page, button: str, comment: str | None = None, shot=None, step: str = "") -> None:
-    """Press one of the detail page's action buttons (with its comment, if any);
-    a step that cannot be undone asks first, and is confirmed."""
-    form = page.locator("form.action").filter(
-        has=page.get_by_role("button", name=button, exact=True)
-    )
-    if comment is not None:
-        form.locator("textarea").fill(comment)
-    form.get_by_role("button", name=button, exact=True).click()
-    confirm = page.get_by_role("button", name=f"はい、{button}", exact=True)
-    if page.get_by_role("heading", name=f"確認：{button}").count():
-        expect(page.locator("section.confirm")).to_contain_text("この操作は取り消せません。")
-        if shot is not None:
-            shot(page, f"confirm-{step or button}")
-        confirm.click()
-    expect(page.locator(".messages")).to_contain_text(DONE[button])
 
 
 def test_application_journey(page: Page, people, shot, log_in, log_out, certificate_pdf):

@@ -71,6 +71,16 @@ class AuditQuerySet(models.QuerySet):
         raise AppendOnlyError("audit entries are appended one by one with trail.record()")
 
 
+#: What a refusal keeps (``trail.record_refusal``), as the audit page names it.
+EXTRA_LABELS = {
+    "url": _("URL"),
+    "method": _("Method"),
+    "status": _("HTTP status"),
+    "reason": _("Reason"),
+    "code": _("Reason code"),
+}
+
+
 class AuditEntry(models.Model):
     """One event. ``hash`` is SHA-256 over the canonical JSON of the content
     fields and ``prev_hash`` (see ``chain.content_of``)."""
@@ -146,8 +156,10 @@ class AuditEntry(models.Model):
         ]
 
     def extra_rows(self) -> list[tuple[str, str]]:
+        """``(name, value)`` for the page: the details of a refusal under their
+        Japanese names (``EXTRA_LABELS``), any other key as it is stored."""
         extra = self.extra if isinstance(self.extra, dict) else {}
-        return [(key, self._show(extra[key])) for key in sorted(extra)]
+        return [(str(EXTRA_LABELS.get(key, key)), self._show(extra[key])) for key in sorted(extra)]
 
 
 class ChainHead(models.Model):

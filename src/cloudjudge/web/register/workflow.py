@@ -371,6 +371,13 @@ def _first_failing(
     return None
 
 
+#: Guards whose refusal no change to the checklist or the comment can lift:
+#: a step they refuse is left off the page (and the API's action list) instead
+#: of being shown disabled. The status line says why (禁止（承認できません）,
+#: 承認済（統括承認 …）).
+NOT_OFFERED = (not_prohibited, needs_ciso)
+
+
 def blocked_by(
     application: Application, actor: User | None, transition: Transition
 ) -> Reason | None:
@@ -402,12 +409,18 @@ def available_actions(
     application: Application, actor: User | None
 ) -> list[tuple[Transition, Reason | None]]:
     """The actions ``actor``'s role may take from the current status, each with
-    the reason it is blocked now (None if it can be taken)."""
-    return [
-        (t, blocked_by(application, actor, t))
-        for t in TRANSITIONS.values()
-        if application.status in t.sources and _may_act(application, actor, t.roles)
-    ]
+    the reason it is blocked now (None if it can be taken). A step that can
+    never be taken as things stand is not offered at all (``NOT_OFFERED``):
+    approving a prohibited application, the CISO's approval once given or
+    when none is needed."""
+    offered = []
+    for t in TRANSITIONS.values():
+        if application.status not in t.sources or not _may_act(application, actor, t.roles):
+            continue
+        if any(guard in t.guards and guard(application, actor) for guard in NOT_OFFERED):
+            continue
+        offered.append((t, blocked_by(application, actor, t)))
+    return offered
 
 
 #: Review decisions the audit trail records as approvals rather than plain state changes.
@@ -855,9 +868,13 @@ class Approval:
         return _day(self.at)
 
 
+#: Statuses in which an application holds no approval (none yet, or none any more).
+UNAPPROVED = frozenset({Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.REJECTED})
+
+
 def approvals_given(application: Application) -> list[Approval]:
     """The approvals the application holds now (none once returned or re-submitted)."""
-    if application.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.REJECTED):
+    if application.status in UNAPPROVED:
         return []
     given = []
     if application.approved_at is not None and (
@@ -883,3 +900,20 @@ def approvals_given(application: Application) -> list[Approval]:
             )
         )
     return given
+
+
+def verdict_word(application: Application) -> Reason:
+    """The verdict as the pages name it beside the status line. A 承認が必要
+    verdict whose approval is given (as ``state_of`` reads it) no longer says
+    the approval is needed: it reads 統括承認を得て利用可 (the panel lists who
+    gave it and when)."""
+    verdict = application.verdict
+    if (
+        verdict == Verdict.APPROVAL_REQUIRED
+        and application.status not in UNAPPROVED
+        and not (application.needs_ciso_approval and application.ciso_approved_at is None)
+    ):
+        if application.ciso_approved_at is not None:
+            return _("Permitted with the CISO's approval")
+        return _("Permitted with approval")
+    return Verdict(verdict).label if verdict in Verdict.values else _("Not judged")

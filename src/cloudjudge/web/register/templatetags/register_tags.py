@@ -201,6 +201,15 @@ def state_line(application) -> str:
     return str(state_of(application).line)
 
 
+@register.filter
+def verdict_word(application):
+    """The application's verdict as the pages name it (``workflow.verdict_word``):
+    once the CISO's approval is given, not 承認が必要."""
+    from cloudjudge.web.register.workflow import verdict_word
+
+    return verdict_word(application)
+
+
 @register.inclusion_tag("register/_state.html")
 def application_state(application):
     """The status line with who acts next, as every register page shows it."""
