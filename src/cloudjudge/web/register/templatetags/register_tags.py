@@ -71,6 +71,12 @@ def approver_label(code):
 
 
 @register.filter
+def approver_labels(codes) -> str:
+    """Approvers in words, 「・」 between them."""
+    return "・".join(str(APPROVERS.get(code, code)) for code in codes)
+
+
+@register.filter
 def group_label(code):
     return GROUPS.get(code, code)
 
