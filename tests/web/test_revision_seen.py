@@ -10,7 +10,8 @@
   application whose verdict got worse;
 - the progress of an unfinished apply on the page (a run the browser left, or
   a killed command), continued from there by the button;
-- the terminal's progress bar, on a real pseudo-terminal.
+- the terminal's progress bar, on a real pseudo-terminal;
+- the diff page's counts, written as the terminal writes them (1,814,408).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from cloudjudge.catalog import default_catalog
+from cloudjudge.engine.revisions import diff_catalogs
 from cloudjudge.web.register import rejudge
 from cloudjudge.web.register.models import Application, Judgement, RejudgeRun, Status
 
@@ -177,3 +180,18 @@ def test_the_command_draws_a_progress_bar_on_a_terminal(register, revision, sett
     assert "\r" in bar  # redrawn in place, as a bar
     assert "3 件を判定し直しました" in capsys.readouterr().out
     assert Judgement.objects.filter(criteria_version=NEW).count() == 3
+
+
+def test_the_page_gives_the_counts_as_the_terminal_does(revision, login, security):
+    page = login(security).get(
+        reverse("register:catalog_diff"), {"old": "1.0", "new": "1.1-example"}
+    )
+    html = page.content.decode()
+    diff = diff_catalogs(default_catalog(), revision)
+    affected = re.search(r'<p id="affected">(.*?)</p>', html, re.S)
+    assert affected, "no count on the page"
+    assert f"{diff.affected:,}" in affected.group(1)
+    assert f"{diff.combinations:,}" in affected.group(1)
+    items = re.findall(r"<li(?: class=\"worse\")?>(.*?)</li>", html.split('class="effects"')[1])
+    for effect, shown in zip(diff.effects, items, strict=False):
+        assert shown == effect.summary
