@@ -9,13 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.catalog.test_revisions import DIFF  # computed once for both modules (it takes seconds)
 
-from cloudjudge.catalog import default_catalog, load_catalog
 from cloudjudge.cli import main
-from cloudjudge.engine.revisions import diff_catalogs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catalogs"
-DIFF = diff_catalogs(default_catalog(), load_catalog(FIXTURES / "sakai-1.1-example.yaml"))
 TOTAL = f"申請の事実の組合せ {DIFF.combinations:,} 通りのうち {DIFF.affected:,} 通りで"
 
 
