@@ -174,3 +174,12 @@ def test_the_engine_input_on_the_judgement_page_is_the_json_it_says(
     sent = json.loads(html.unescape(block.group(1)))
     assert sent == judgement.request
     assert judge(sent)["verdict"] == judgement.verdict
+
+
+def test_the_audit_log_names_changed_fields_and_choices_in_words(login, journey, auditor):
+    page = login(auditor).get(reverse("audit:list")).content.decode()
+    found = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>', page)
+    rows = {tuple(html.unescape(cell) for cell in row) for row in found}
+    assert ("状態（status）", "下書き（draft）", "申請中（submitted）") in rows
+    assert ("状態（status）", "承認（approved）", "利用中（in_use）") in rows
+    assert not any(field in ("status", "approved_by") for field, _old, _new in rows)
