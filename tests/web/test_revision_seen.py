@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import csv
 import fcntl
+import io
 import os
 import re
 import struct
@@ -26,6 +28,7 @@ import termios
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from cloudjudge.catalog.versions import find_catalog
 from cloudjudge.web.register import rejudge, revision_views
@@ -196,3 +199,29 @@ def test_the_page_gives_the_counts_as_the_terminal_does(revision, login, securit
     items = re.findall(r"<li(?: class=\"worse\")?>(.*?)</li>", html.split('class="effects"')[1])
     for effect, shown in zip(diff.effects, items, strict=False):
         assert shown == effect.summary
+
+
+def test_the_report_exports_in_both_forms_from_the_page_and_the_command(
+    register, revision, login, security, tmp_path
+):
+    """CSV and Excel, from the page and from ``rejudge --export``: the same rows."""
+    client = login(security)
+    csv_page = client.get(reverse("documents:rejudge_export", args=["csv"]), {"version": NEW})
+    body = b"".join(csv_page.streaming_content) if csv_page.streaming else csv_page.content
+    from_page_csv = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    xlsx_page = client.get(reverse("documents:rejudge_export", args=["xlsx"]), {"version": NEW})
+    data = b"".join(xlsx_page.streaming_content) if xlsx_page.streaming else xlsx_page.content
+    from_page_xlsx = [
+        ["" if v is None else str(v) for v in row]
+        for row in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
+    ]
+    target = tmp_path / "report.xlsx"
+    call_command("rejudge", "--version", NEW, "--dry-run", "--export", str(target))
+    from_command = [
+        ["" if v is None else str(v) for v in row]
+        for row in load_workbook(target).active.iter_rows(values_only=True)
+    ]
+    assert from_page_csv[0][:2] == ["申請番号", "サービス名"] and len(from_page_csv) == 4
+    assert from_page_csv == from_page_xlsx == from_command
+    assert from_page_csv[1][0] == register["worse"].number
+    assert from_page_csv[1][7] == "承認が必要 → 禁止"
