@@ -9,8 +9,12 @@ there only to 終了 — without a question.)"""
 
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudjudge.web.register import workflow
 from cloudjudge.web.register.models import Application, ItemStatus, Status
@@ -63,3 +67,29 @@ def test_beginning_the_exit_asks_first_and_changes_nothing_until_confirmed(
     assert Application.objects.get(pk=app.pk).status == Status.IN_USE
     client.post(url, {"action": Step.BEGIN_EXIT, "confirmed": "1"})
     assert Application.objects.get(pk=app.pk).status == Status.ENDING
+
+
+def test_starting_use_asks_first_listing_the_rows_left_open_with_owner_and_due(
+    login, make_application, applicant, colleague, security
+):
+    app = make_application()
+    workflow.perform(app, Step.SUBMIT, applicant)
+    workflow.perform(app, Step.APPROVE, security, "確認しました")
+    rows = list(app.checklist_items.filter(active=True).order_by("position"))
+    kept = rows[0]
+    app.checklist_items.exclude(pk=kept.pk).update(status=ItemStatus.DONE)
+    due = timezone.localdate() + datetime.timedelta(days=30)
+    workflow.approve_conditionally(
+        app, security, [workflow.Condition(kept, colleague, due)], "年度内に対応"
+    )
+    colleague.last_name, colleague.first_name = "同僚", "一郎"
+    colleague.save()
+    asked = login(applicant).post(
+        reverse("register:action", args=[app.pk]), {"action": Step.START_USE}
+    )
+    page = asked.content.decode()
+    assert "確認：利用を開始する" in page
+    listed = re.search(r'<ul class="open-rows">(.*?)</ul>', page, re.S)
+    assert listed and f"{kept.item_id} {kept.title}" in listed.group(1)
+    assert "同僚" in listed.group(1) and "条件付き承認" in listed.group(1)
+    assert Application.objects.get(pk=app.pk).status == Status.APPROVED
