@@ -93,3 +93,16 @@ def test_starting_use_asks_first_listing_the_rows_left_open_with_owner_and_due(
     assert listed and f"{kept.item_id} {kept.title}" in listed.group(1)
     assert "同僚" in listed.group(1) and "条件付き承認" in listed.group(1)
     assert Application.objects.get(pk=app.pk).status == Status.APPROVED
+
+
+def test_a_prohibited_submission_asks_without_calling_itself_final(login, make_application):
+    """It asks (with the remedies, test_state_pages), but does not say it cannot
+    be undone: the security office can return it."""
+    app = make_application(method="internet_pc", breakout_usage="")
+    assert app.verdict == "prohibited"
+    asked = login(app.applicant).post(
+        reverse("register:action", args=[app.pk]), {"action": Step.SUBMIT}
+    )
+    page = asked.content.decode()
+    assert "確認：" in page and 'class="remedies"' in page
+    assert "この操作は取り消せません。" not in page
