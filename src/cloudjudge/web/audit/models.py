@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -146,14 +148,51 @@ class AuditEntry(models.Model):
             return value
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
+    def _model_field(self, name: str) -> models.Field | None:
+        """The field ``name`` of the entry's model, if the entry names one."""
+        try:
+            model = apps.get_model(self.object_type)
+            found = model._meta.get_field(name)
+        except (LookupError, ValueError, FieldDoesNotExist):
+            return None
+        return found if isinstance(found, models.Field) else None
+
+    def _show_value(self, field: models.Field | None, value) -> str:
+        """A value as stored; a choice's code with its words first, as
+        reconciliation names it (「利用中（in_use）」)."""
+        shown = self._show(value)
+        if field is not None and field.choices and isinstance(value, str) and value:
+            words = dict(field.flatchoices).get(value)
+            if words is not None and str(words) != value:
+                return f"{words}（{value}）"
+        return shown
+
     def change_rows(self) -> list[tuple[str, str, str]]:
-        """``(field, before, after)`` for the page, fields in name order."""
+        """``(field, before, after)`` for the page, fields in name order: the
+        field's name in words with the stored name beside it (「状態（status）」,
+        as ``audit verify`` names it), the values as stored, a choice's words first."""
         before = self.before if isinstance(self.before, dict) else {}
         after = self.after if isinstance(self.after, dict) else {}
-        return [
-            (name, self._show(before.get(name)), self._show(after.get(name)))
-            for name in sorted(set(before) | set(after))
-        ]
+        from cloudjudge.web.audit import reconcile  # it reads these models
+
+        kind = reconcile.kinds().get(self.object_type)
+        rows = []
+        for name in sorted(set(before) | set(after)):
+            field = self._model_field(name)
+            if kind is not None and name in kind.computed:
+                label = kind.field_label(name)
+            elif field is not None:
+                label = f"{field.verbose_name}（{name}）"
+            else:
+                label = name
+            rows.append(
+                (
+                    label,
+                    self._show_value(field, before.get(name)),
+                    self._show_value(field, after.get(name)),
+                )
+            )
+        return rows
 
     def extra_rows(self) -> list[tuple[str, str]]:
         """``(name, value)`` for the page: the details of a refusal under their

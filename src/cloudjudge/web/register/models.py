@@ -348,7 +348,10 @@ class Judgement(models.Model):
         verbose_name_plural = _("judgements")
 
     def __str__(self) -> str:
-        return f"{self.application_id} {self.verdict} {self.created_at:%Y-%m-%d %H:%M}"
+        # the audit log shows this: the verdict in words, not its code
+        return (
+            f"{self.application_id} {self.get_verdict_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        )
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -504,7 +507,7 @@ class Review(models.Model):
         verbose_name_plural = _("reviews")
 
     def __str__(self) -> str:
-        return f"{self.application_id} {self.action}"
+        return f"{self.application_id} {self.get_action_display()}"
 
 
 class StatusChange(models.Model):

@@ -480,6 +480,8 @@ def confirmation_page(
             and application.verdict == Verdict.PROHIBITED,
             "decision_view": view,
             "blocked": workflow.blocked_by(application, request.user, transition),
+            # a prohibited submission asks too, but the office can return it
+            "irreversible": action in workflow.CONFIRMED_STEPS,
         },
     )
 

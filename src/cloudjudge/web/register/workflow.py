@@ -344,7 +344,15 @@ TRANSITIONS: dict[str, Transition] = {
 
 #: Steps that cannot be undone: the page asks for confirmation first.
 CONFIRMED_STEPS = frozenset(
-    {Step.APPROVE, Step.CISO_APPROVE, Step.REJECT, Step.START_USE, Step.END, Step.CONFIRM_USE}
+    {
+        Step.APPROVE,
+        Step.CISO_APPROVE,
+        Step.REJECT,
+        Step.START_USE,
+        Step.BEGIN_EXIT,  # 利用終了手続中 leads only to 終了
+        Step.END,
+        Step.CONFIRM_USE,
+    }
 )
 
 EXIT_ROLES = OPERATORS

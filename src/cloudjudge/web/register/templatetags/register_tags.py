@@ -1,5 +1,6 @@
 """Labels for the codes found in engine decisions and the catalog."""
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,6 +68,12 @@ def effect_label(code):
 @register.filter
 def approver_label(code):
     return APPROVERS.get(code, code)
+
+
+@register.filter
+def approver_labels(codes) -> str:
+    """Approvers in words, 「・」 between them."""
+    return "・".join(str(APPROVERS.get(code, code)) for code in codes)
 
 
 @register.filter
@@ -191,6 +198,13 @@ def request_facts(request) -> list[tuple[str, str]]:
                 label, names = field.verbose_name, dict(field.flatchoices)
         rows.append((capfirst(str(label)), _fact_value(value, names)))
     return rows
+
+
+@register.filter
+def as_json(value) -> str:
+    """A stored request as the JSON ``cloudjudge judge`` and the API read
+    (not Python's repr: 「判定エンジンへの入力（JSON）」 is copied as it stands)."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 @register.filter
