@@ -27,7 +27,7 @@ from cloudjudge.engine import RequestError
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import entry, record_many
-from cloudjudge.web.register import checklist, workflow
+from cloudjudge.web.register import checklist, notices, workflow
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries.listings import (
     EffectiveListings,
@@ -225,6 +225,12 @@ def judge_applications(
     checklist.sync_many(work, actor)
     # Every re-judgement path (facts, registry, criteria) passes here: a worse
     # verdict on an approved or in-use application sends it back for a look.
+    # The e-mails go together once the batch has committed.
+    worse: list[tuple[int, str]] = []
     for application, latest, judgement, _answer in new:
-        workflow.mark_needs_review_if_worse(application, latest, judgement, actor)
+        workflow.mark_needs_review_if_worse(
+            application, latest, judgement, actor, notify=lambda pk, note: worse.append((pk, note))
+        )
+    if worse:
+        transaction.on_commit(lambda: notices.needs_review_many(worse))
     return results
