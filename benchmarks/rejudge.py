@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument(
+        "--queries", type=int, default=0, metavar="N", help="print the N costliest statements"
+    )
+    parser.add_argument(
         "--profile", metavar="FILE", help="write a cProfile of the apply step to FILE"
     )
     args = parser.parse_args(argv)
@@ -83,10 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         settings.CLOUDJUDGE_CATALOG_VERSION = NEW
         profiler = cProfile.Profile() if args.profile else None
         queries = [0]
+        by_statement: Counter[str] = Counter()
 
         def count(execute, sql, params, many, context):
             queries[0] += 1
-            return execute(sql, params, many, context)
+            begun = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                by_statement[" ".join(sql.split()[:4])[:70]] += time.perf_counter() - begun
 
         with connection.execute_wrapper(count):
             start = time.perf_counter()
@@ -106,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  {queries[0]:,} queries, {queries[0] / max(run.done, 1):.1f} per application; "
             f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
+        if args.queries:
+            for statement, seconds in by_statement.most_common(args.queries):
+                print(f"  {seconds:6.2f} s  {statement}")
         statuses = Counter(Application.objects.values_list("status", flat=True))
         print("  statuses after: " + ", ".join(f"{k} {v}" for k, v in statuses.most_common()))
     finally:

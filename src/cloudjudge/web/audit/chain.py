@@ -74,6 +74,7 @@ from django.utils.translation import gettext as _
 
 from cloudjudge.web.audit import conf
 from cloudjudge.web.audit.models import GENESIS_HASH, Action, AuditEntry, ChainHead
+from cloudjudge.web.bulk import bulk_insert
 
 HASH_VERSION = 1
 T = TypeVar("T")
@@ -219,7 +220,7 @@ def _append_locked(head: ChainHead, contents: list[dict[str, Any]]) -> list[Audi
         entry.hash = prev_hash = compute_hash(entry)
         entries.append(entry)
     # One INSERT for the lot (what ``AuditEntry.save`` would do row by row).
-    AuditEntry.objects.using(_db()).bulk_create(entries, _append=True)
+    bulk_insert(AuditEntry.objects.using(_db()), entries, _append=True)
     head.last_sequence, head.last_hash = sequence, prev_hash
     head.save(using=_db(), update_fields=["last_sequence", "last_hash"])
     return entries

@@ -27,6 +27,7 @@ from cloudjudge.engine import RequestError
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import entry, record_many
+from cloudjudge.web.bulk import bulk_insert
 from cloudjudge.web.register import checklist, notices, workflow
 from cloudjudge.web.register.models import Application, Judgement, Service
 from cloudjudge.web.registries.listings import (
@@ -183,7 +184,7 @@ def judge_applications(
         new.append((application, latest, judgement, answer))
     if not new:
         return results
-    Judgement.objects.bulk_create([judgement for _a, _l, judgement, _k in new])
+    bulk_insert(Judgement.objects, [judgement for _a, _l, judgement, _k in new])
     record_many(
         entry(Action.CREATE, actor=actor, obj=judgement, after=reconcile.state(judgement))
         for _a, _l, judgement, _k in new

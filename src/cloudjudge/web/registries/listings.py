@@ -34,6 +34,7 @@ from django.utils.translation import pgettext_lazy
 
 from cloudjudge import registries as core
 from cloudjudge.registries import KIND_LABELS, KINDS
+from cloudjudge.web.bulk import bulk_insert
 from cloudjudge.web.register.models import Judgement, Service
 from cloudjudge.web.registries.models import ListingCheck, RegistryEntry, RegistryLink
 
@@ -527,8 +528,8 @@ class EffectiveListings:
 
 def keep_all(answers: Iterable[tuple[Judgement, EffectiveListings]]) -> list[ListingCheck]:
     """Record each answer next to its judgement, with one INSERT."""
-    return ListingCheck.objects.bulk_create(
-        [answer.check_for(judgement) for judgement, answer in answers]
+    return bulk_insert(
+        ListingCheck.objects, [answer.check_for(judgement) for judgement, answer in answers]
     )
 
 
