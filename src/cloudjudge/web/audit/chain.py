@@ -261,11 +261,11 @@ def append_many(contents: Iterable[Mapping[str, Any]]) -> list[AuditEntry]:
     """Append entries (each an :func:`entry_content`) in this order, under one
     lock of the head and with one INSERT: the chain is the same as appending
     them one by one. Inside the caller's transaction, like :func:`append`."""
-    contents = [dict(content) for content in contents]
-    if not contents:
+    rows = [dict(content) for content in contents]
+    if not rows:
         return []
     with transaction.atomic(using=_db()):
-        return _append_locked(_lock_head(), contents)
+        return _append_locked(_lock_head(), rows)
 
 
 def append(action: str, **fields: Any) -> AuditEntry:

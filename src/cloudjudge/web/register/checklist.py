@@ -69,10 +69,9 @@ def sync_many(
     work = list(work)
     existing: dict[int, dict[str, _Kept]] = {application.pk: {} for application, _r, _n in work}
     rows = ChecklistItem.objects.filter(application_id__in=list(existing)).order_by()
-    for application_id, item_id, *kept in rows.values_list(
-        "application_id", "item_id", "pk", "clause", "title", "reason", "position", "active", "note"
-    ):
-        existing[application_id][item_id] = _Kept(*kept)
+    columns = ("pk", "clause", "title", "reason", "position", "active", "note")
+    for application_id, item_id, *values in rows.values_list("application_id", "item_id", *columns):
+        existing[application_id][item_id] = _Kept(**dict(zip(columns, values, strict=True)))
     created: list[ChecklistItem] = []
     texts: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     positions: dict[int, list[int]] = defaultdict(list)
@@ -80,9 +79,9 @@ def sync_many(
     closed: dict[str, list[int]] = defaultdict(list)
     deactivated: list[int] = []
     for application, required, closing_note in work:
-        kept = existing[application.pk]
+        rows_of = existing[application.pk]
         for position, entry in enumerate(required):
-            row = kept.get(entry["id"])
+            row = rows_of.get(entry["id"])
             if row is None:
                 created.append(
                     ChecklistItem(
@@ -104,7 +103,7 @@ def sync_many(
             if not row.active:
                 reactivated.append(row.pk)
         wanted = {entry["id"] for entry in required}
-        for item_id, row in kept.items():
+        for item_id, row in rows_of.items():
             if item_id in wanted or not row.active:
                 continue
             if closing_note:

@@ -250,13 +250,12 @@ def apply(
         if max_batches is not None and n >= max_batches:
             return run
         with transaction.atomic():
-            applications = (
+            applications = list(
                 Application.objects.select_for_update(of=("self",))
                 .filter(pk__in=batch)
                 .select_related("service", "latest_judgement")
                 .order_by("pk")
             )
-            applications = list(applications)
             before = [(a.latest_judgement, a.status) for a in applications]
             judged = judge_applications(applications, actor, catalog=catalog)
             for application, (previous, was), judgement in zip(
