@@ -13,6 +13,7 @@ criteria), pinned as the version judged with so that it can be applied.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import shutil
 import sys
@@ -36,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--applications", type=int, default=10_000)
     parser.add_argument("--services", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument(
+        "--queries", type=int, default=0, metavar="N", help="print the N costliest statements"
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a cProfile of the apply step to FILE"
+    )
     args = parser.parse_args(argv)
 
     os.environ["CLOUDJUDGE_CATALOG_DIRS"] = str(FIXTURES)
@@ -77,14 +84,39 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))
 
         settings.CLOUDJUDGE_CATALOG_VERSION = NEW
-        start = time.perf_counter()
-        run = rejudge.apply(catalog, None, batch_size=args.batch_size)
-        applied = time.perf_counter() - start
+        profiler = cProfile.Profile() if args.profile else None
+        queries = [0]
+        by_statement: Counter[str] = Counter()
+
+        def count(execute, sql, params, many, context):
+            queries[0] += 1
+            begun = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                by_statement[" ".join(sql.split()[:4])[:70]] += time.perf_counter() - begun
+
+        with connection.execute_wrapper(count):
+            start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            run = rejudge.apply(catalog, None, batch_size=args.batch_size)
+            applied = time.perf_counter() - start
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
         print(
             f"apply: {run.done:,} applications in {applied:.1f} s "
             f"(target < {APPLY_TARGET_S:.0f} s, batches of {args.batch_size}): "
             f"{run.changed:,} changed, {run.worsened:,} moved to needs review"
         )
+        print(
+            f"  {queries[0]:,} queries, {queries[0] / max(run.done, 1):.1f} per application; "
+            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
+        if args.queries:
+            for statement, seconds in by_statement.most_common(args.queries):
+                print(f"  {seconds:6.2f} s  {statement}")
         statuses = Counter(Application.objects.values_list("status", flat=True))
         print("  statuses after: " + ", ".join(f"{k} {v}" for k, v in statuses.most_common()))
     finally:

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from cloudjudge.web.register import checklist, rejudge, workflow
+from cloudjudge.web.audit import reconcile, trail
+from cloudjudge.web.audit.models import AuditEntry
+from cloudjudge.web.register import checklist, judging, rejudge, workflow
 from cloudjudge.web.register.models import (
     Application,
     ItemStatus,
@@ -168,3 +172,68 @@ def test_the_pages_for_the_security_office(register, revision, login, security, 
     assert "sakai-cloud-usage-criteria@1.0" in detail and NEW in detail
     assert login(applicant).get("/catalog/rejudge/", {"version": NEW}).status_code == 403
     assert client.get("/catalog/diff/", {"old": "1.0", "new": "9"}).status_code == 404
+
+
+def test_a_batch_is_audited_in_one_go_and_mails_after_it_commits(
+    register,
+    revision,
+    settings,
+    security,
+    applicant,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    """The audit entries of a batch are appended together and still chain and
+    reconcile (the `audit verify` checks); the e-mail about the worse verdict
+    leaves only once the batch's transaction has committed."""
+    security.email, applicant.email = "security@city.example", "applicant@city.example"
+    security.save()
+    applicant.save()
+    settings.CLOUDJUDGE_CATALOG_VERSION = NEW
+    known = {(f.kind, f.object_id, f.problem, f.field) for f in reconcile.reconcile().findings}
+    entries = AuditEntry.objects.count()
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = rejudge.apply(revision, security, batch_size=10)
+    assert run.worsened == 1
+    assert mailoutbox == []  # nothing sent while the batch was open
+    assert len(callbacks) == 1  # one hand-over for the batch
+    for callback in callbacks:
+        callback()
+    worse = register["worse"]
+    assert len(mailoutbox) == 1
+    assert sorted(mailoutbox[0].to) == ["applicant@city.example", "security@city.example"]
+    assert "見直しが必要" in mailoutbox[0].subject and worse.number in mailoutbox[0].body
+    judged = Judgement.objects.filter(criteria_version=NEW).values_list("pk", flat=True)
+    audited = AuditEntry.objects.filter(
+        object_type="register.judgement", action="create", object_id__in=[str(pk) for pk in judged]
+    )
+    assert len(judged) == 3 and audited.count() == 3
+    # 3 judgements and the status change of the worse one, after the entries before
+    assert AuditEntry.objects.count() == entries + 4
+    assert trail.verify_chain().ok
+    after = {(f.kind, f.object_id, f.problem, f.field) for f in reconcile.reconcile().findings}
+    assert after <= known  # the batch added no difference between the register and its log
+
+
+def test_the_number_of_queries_does_not_grow_with_the_batch(revision, make_application):
+    """The registry, the snapshots, their audit entries, the verdicts and the
+    checklist rows are read and written per batch: judging six applications
+    together takes as many queries as judging one."""
+    pks = [make_application().pk for _ in range(7)]
+    applications = list(
+        Application.objects.filter(pk__in=pks)
+        .select_related("service", "latest_judgement")
+        .order_by("pk")
+    )
+    counts = []
+    for batch in (applications[:1], applications[1:]):
+        with CaptureQueriesContext(connection) as queries:
+            judged = judging.judge_applications(batch, catalog=revision)
+        assert [j.criteria_version for j in judged] == [NEW] * len(batch)
+        counts.append(len(queries))
+    # (one UPDATE per checklist position that moved, whatever the batch's size)
+    assert counts[0] == counts[1] <= 40, counts
+    for application in applications:
+        application.refresh_from_db()
+        assert application.latest_judgement.criteria_version == NEW
+        assert application.checklist_items.filter(item_id="SEL-G3", active=True).exists()

@@ -62,7 +62,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -74,6 +74,7 @@ from django.utils.translation import gettext as _
 
 from cloudjudge.web.audit import conf
 from cloudjudge.web.audit.models import GENESIS_HASH, Action, AuditEntry, ChainHead
+from cloudjudge.web.bulk import bulk_insert
 
 HASH_VERSION = 1
 T = TypeVar("T")
@@ -208,21 +209,24 @@ def _lock_head() -> ChainHead:
     return head
 
 
-def _append_locked(head: ChainHead, content: dict[str, Any]) -> AuditEntry:
-    entry = AuditEntry(
-        sequence=head.last_sequence + 1,
-        timestamp=timezone.now(),
-        prev_hash=head.last_hash,
-        **content,
-    )
-    entry.hash = compute_hash(entry)
-    entry.save(using=_db(), _append=True)
-    head.last_sequence, head.last_hash = entry.sequence, entry.hash
+def _append_locked(head: ChainHead, contents: list[dict[str, Any]]) -> list[AuditEntry]:
+    entries = []
+    sequence, prev_hash = head.last_sequence, head.last_hash
+    for content in contents:
+        sequence += 1
+        entry = AuditEntry(
+            sequence=sequence, timestamp=timezone.now(), prev_hash=prev_hash, **content
+        )
+        entry.hash = prev_hash = compute_hash(entry)
+        entries.append(entry)
+    # One INSERT for the lot (what ``AuditEntry.save`` would do row by row).
+    bulk_insert(AuditEntry.objects.using(_db()), entries, _append=True)
+    head.last_sequence, head.last_hash = sequence, prev_hash
     head.save(using=_db(), update_fields=["last_sequence", "last_hash"])
-    return entry
+    return entries
 
 
-def append(
+def entry_content(
     action: str,
     *,
     actor=None,
@@ -234,13 +238,12 @@ def append(
     before: Any = None,
     after: Any = None,
     extra: Any = None,
-) -> AuditEntry:
-    """Append one entry to the chain (``trail.record`` is the friendly way in)."""
-    action = Action(action).value
+) -> dict[str, Any]:
+    """An entry's stored fields, cleaned (everything but its place in the chain)."""
     content = {
         "actor": actor,
         "actor_username": actor_username,
-        "action": action,
+        "action": Action(action).value,
         "source_ip": source_ip,
         "object_type": object_type,
         "object_id": object_id,
@@ -251,8 +254,24 @@ def append(
     content["before"] = json_safe(before)
     content["after"] = json_safe(after)
     content["extra"] = json_safe(extra)
+    return content
+
+
+def append_many(contents: Iterable[Mapping[str, Any]]) -> list[AuditEntry]:
+    """Append entries (each an :func:`entry_content`) in this order, under one
+    lock of the head and with one INSERT: the chain is the same as appending
+    them one by one. Inside the caller's transaction, like :func:`append`."""
+    rows = [dict(content) for content in contents]
+    if not rows:
+        return []
     with transaction.atomic(using=_db()):
-        return _append_locked(_lock_head(), content)
+        return _append_locked(_lock_head(), rows)
+
+
+def append(action: str, **fields: Any) -> AuditEntry:
+    """Append one entry to the chain (``trail.record`` is the friendly way in);
+    ``fields`` as for :func:`entry_content`."""
+    return append_many([entry_content(action, **fields)])[0]
 
 
 # --------------------------------------------------------------------------- verification
@@ -538,30 +557,15 @@ def prune(
         column = connections[db].ops.quote_name(AuditEntry._meta.get_field("sequence").column)
         with connections[db].cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE {column} <= %s", [last["sequence"]])
-        anchor = _append_locked(
-            head,
-            {
-                "actor": None,
-                "actor_username": "",
-                "action": Action.PRUNE.value,
-                "source_ip": "",
-                "object_type": "",
-                "object_id": "",
-                "object_repr": "",
-                "before": None,
-                "after": None,
-                "extra": json_safe(
-                    {
-                        "pruned_from": first["sequence"],
-                        "pruned_through": last["sequence"],
-                        "last_hash": last["hash"],
-                        "last_timestamp": canonical_timestamp(last["timestamp"]),
-                        "count": count,
-                        "cutoff": cutoff,
-                        "retention_days": days,
-                    }
-                ),
-            },
-        )
+        extra = {
+            "pruned_from": first["sequence"],
+            "pruned_through": last["sequence"],
+            "last_hash": last["hash"],
+            "last_timestamp": canonical_timestamp(last["timestamp"]),
+            "count": count,
+            "cutoff": cutoff,
+            "retention_days": days,
+        }
+        (anchor,) = _append_locked(head, [entry_content(Action.PRUNE, extra=extra)])
         baselines = reconcile.carry_forward(carried, last["sequence"])
     return PruneResult(count, first["sequence"], last["sequence"], anchor, carried=baselines)

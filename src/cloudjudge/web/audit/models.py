@@ -1,11 +1,12 @@
 """The audit trail's tables: the append-only, hash-chained :class:`AuditEntry`
 and the single-row :class:`ChainHead` that serialises appends.
 
-Rows are written only by :func:`cloudjudge.web.audit.chain.append` (through
-``trail.record``): ``save()`` refuses an update or a direct insert, ``delete()``
-refuses, and so do the queryset's ``update()``, ``delete()``, ``bulk_create()``
-and ``bulk_update()``. The only removal is ``audit_prune`` (``chain.prune``),
-which deletes a prefix older than the retention period and appends an anchor.
+Rows are written only by :func:`cloudjudge.web.audit.chain.append_many` (through
+``trail.record`` and ``trail.record_many``): ``save()`` and the queryset's
+``bulk_create()`` refuse an update or a direct insert, ``delete()`` refuses,
+and so do the queryset's ``update()``, ``delete()`` and ``bulk_update()``. The
+only removal is ``audit_prune`` (``chain.prune``), which deletes a prefix
+older than the retention period and appends an anchor.
 
 What is hashed (``chain.content_of``) is the text and JSON *as stored*, so the
 columns are chosen to round-trip exactly on SQLite and PostgreSQL: the source
@@ -69,8 +70,10 @@ class AuditQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise AppendOnlyError("audit entries cannot be updated")
 
-    def bulk_create(self, objs, *args, **kwargs):
-        raise AppendOnlyError("audit entries are appended one by one with trail.record()")
+    def bulk_create(self, objs, *args, _append: bool = False, **kwargs):
+        if not _append:
+            raise AppendOnlyError("audit entries are written with trail.record()")
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 #: What a refusal keeps (``trail.record_refusal``), as the audit page names it.

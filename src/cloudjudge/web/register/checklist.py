@@ -9,6 +9,7 @@ and come back as they were if required again.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,55 +42,87 @@ def sync(
 ) -> None:
     """Make the rows match the engine's ``required`` list (order included);
     ``closing_note`` is added to the note of each row no longer required."""
-    existing = {row.item_id: row for row in application.checklist_items.all()}
-    wanted = {entry["id"] for entry in required}
+    sync_many([(application, required, closing_note)], actor)
+
+
+@dataclass(slots=True)
+class _Kept:
+    """What ``sync_many`` reads of an existing row."""
+
+    pk: int
+    clause: str
+    title: str
+    reason: str
+    position: int
+    active: bool
+    note: str
+
+
+def sync_many(
+    work: Iterable[tuple[Application, Sequence[dict[str, Any]], str]], actor=None
+) -> None:
+    """``sync`` for several ``(application, required, closing_note)`` at once:
+    one query reads their rows, one INSERT adds the new ones, and the rows
+    that change are updated with one UPDATE per distinct new value (a reworded
+    item, or an item removed from the middle of the list, changes the same
+    rows the same way in every application)."""
+    work = list(work)
+    existing: dict[int, dict[str, _Kept]] = {application.pk: {} for application, _r, _n in work}
+    rows = ChecklistItem.objects.filter(application_id__in=list(existing)).order_by()
+    columns = ("pk", "clause", "title", "reason", "position", "active", "note")
+    for application_id, item_id, *values in rows.values_list("application_id", "item_id", *columns):
+        existing[application_id][item_id] = _Kept(**dict(zip(columns, values, strict=True)))
+    created: list[ChecklistItem] = []
+    texts: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    positions: dict[int, list[int]] = defaultdict(list)
+    reactivated: list[int] = []
+    closed: dict[str, list[int]] = defaultdict(list)
+    deactivated: list[int] = []
+    for application, required, closing_note in work:
+        rows_of = existing[application.pk]
+        for position, entry in enumerate(required):
+            row = rows_of.get(entry["id"])
+            if row is None:
+                created.append(
+                    ChecklistItem(
+                        application=application,
+                        item_id=entry["id"],
+                        clause=entry["clause"],
+                        title=entry["title"],
+                        reason=entry["reason"],
+                        position=position,
+                        updated_by=actor,
+                    )
+                )
+                continue
+            text = (entry["clause"], entry["title"], entry["reason"])
+            if (row.clause, row.title, row.reason) != text:
+                texts[text].append(row.pk)
+            if row.position != position:
+                positions[position].append(row.pk)
+            if not row.active:
+                reactivated.append(row.pk)
+        wanted = {entry["id"] for entry in required}
+        for item_id, row in rows_of.items():
+            if item_id in wanted or not row.active:
+                continue
+            if closing_note:
+                closed[f"{row.note}\n{closing_note}" if row.note else closing_note].append(row.pk)
+            else:
+                deactivated.append(row.pk)
+    ChecklistItem.objects.bulk_create(created)
     now = timezone.now()
-    refreshed: list[ChecklistItem] = []
-    for position, entry in enumerate(required):
-        row = existing.get(entry["id"])
-        if row is None:
-            ChecklistItem.objects.create(
-                application=application,
-                item_id=entry["id"],
-                clause=entry["clause"],
-                title=entry["title"],
-                reason=entry["reason"],
-                position=position,
-                updated_by=actor,
-            )
-            continue
-        fresh = {
-            "clause": entry["clause"],
-            "title": entry["title"],
-            "reason": entry["reason"],
-            "position": position,
-            "active": True,
-        }
-        if any(getattr(row, key) != value for key, value in fresh.items()):
-            for key, value in fresh.items():
-                setattr(row, key, value)
-            row.updated_at = now
-            refreshed.append(row)
-    # An UPDATE per row that moved (a removed item shifts every row after it):
-    # bulk_update's CASE over 30 rows costs far more on SQLite.
-    for row in refreshed:
-        ChecklistItem.objects.filter(pk=row.pk).update(
-            clause=row.clause,
-            title=row.title,
-            reason=row.reason,
-            position=row.position,
-            active=row.active,
-            updated_at=now,
-        )
-    gone = [row.pk for item_id, row in existing.items() if item_id not in wanted and row.active]
-    if gone and closing_note:
-        for pk in gone:
-            row = next(r for r in existing.values() if r.pk == pk)
-            row.active = False
-            row.note = f"{row.note}\n{closing_note}" if row.note else closing_note
-            row.save(update_fields=["active", "note", "updated_at"])
-    elif gone:
-        ChecklistItem.objects.filter(pk__in=gone).update(active=False)
+    items = ChecklistItem.objects.order_by()
+    for (clause, title, reason), pks in texts.items():
+        items.filter(pk__in=pks).update(clause=clause, title=title, reason=reason, updated_at=now)
+    for position, pks in positions.items():
+        items.filter(pk__in=pks).update(position=position, updated_at=now)
+    if reactivated:
+        items.filter(pk__in=reactivated).update(active=True, updated_at=now)
+    for note, pks in closed.items():
+        items.filter(pk__in=pks).update(active=False, note=note, updated_at=now)
+    if deactivated:
+        items.filter(pk__in=deactivated).update(active=False)
 
 
 def check_item(status: str, na_reason: str) -> None:

@@ -11,10 +11,13 @@ the registry said is kept next to each judgement as a ``ListingCheck``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 import cloudjudge
@@ -23,10 +26,17 @@ from cloudjudge.catalog.versions import active_catalog
 from cloudjudge.engine import RequestError
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
-from cloudjudge.web.audit.trail import record
-from cloudjudge.web.register import checklist, workflow
+from cloudjudge.web.audit.trail import entry, record_many
+from cloudjudge.web.bulk import bulk_insert
+from cloudjudge.web.register import checklist, notices, workflow
 from cloudjudge.web.register.models import Application, Judgement, Service
-from cloudjudge.web.registries.listings import EffectiveListings, effective_listings
+from cloudjudge.web.registries.listings import (
+    EffectiveListings,
+    effective_listings,
+    effective_listings_of,
+    keep_all,
+    kept_results,
+)
 
 
 def service_part(service: Service, listings: list[str] | None = None) -> dict[str, Any]:
@@ -103,67 +113,125 @@ def preview(
         return None, exc
 
 
-@transaction.atomic
 def judge_application(
     application: Application, actor=None, *, catalog: Catalog | None = None
 ) -> Judgement:
     """Judge a saved application and keep the result (with ``catalog``, or the
-    criteria version in force: ``criteria()``).
+    criteria version in force: ``criteria()``); :class:`RequestError` if its
+    facts are incomplete. A batch of one: see :func:`judge_applications`."""
+    (result,) = judge_applications([application], actor, catalog=catalog)
+    if isinstance(result, RequestError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def judge_applications(
+    applications: Sequence[Application], actor=None, *, catalog: Catalog | None = None
+) -> list[Judgement | RequestError]:
+    """Judge saved applications and keep the results, in one transaction; per
+    application, in order, its judgement, or the :class:`RequestError` that
+    left it as it was (facts incomplete).
 
     A new snapshot is written only when the request, the criteria version or
     the registry's answer differs from the latest one; the application's denormalised verdict and
     its checklist follow the latest snapshot. Under another criteria version,
     rows no longer required are closed with a note saying so. A verdict worse
     than before on an approved or in-use application moves it to 見直しが必要
-    (``workflow.mark_needs_review_if_worse``).
+    (``workflow.mark_needs_review_if_worse``), and is notified once the
+    transaction commits.
+
+    The work is done for the whole batch at once: the registry is read once
+    for all the services (``effective_listings_of``), and the snapshots, the
+    registry answers kept with them, their audit entries, the applications'
+    verdicts and the checklist rows are each written with one or a few queries.
     """
-    listings = effective_listings(application.service)
-    request = request_for(application, listings=listings)
-    decision = decide(request, catalog)
-    latest = application.latest_judgement
-    if (
-        latest is not None
-        and latest.request == request
-        and latest.criteria_version == decision["criteria_version"]
-        and listings.same_as_kept(latest)
-    ):
-        return latest
-    judgement = Judgement.objects.create(
-        application=application,
-        request=request,
-        decision=decision,
-        criteria_version=decision["criteria_version"],
-        verdict=decision["verdict"],
-        actor=actor,
+    catalog = catalog or criteria()
+    today = timezone.localdate()
+    listings = effective_listings_of(
+        {a.service_id: a.service for a in applications}.values(), today
     )
-    record(Action.CREATE, actor=actor, obj=judgement, after=reconcile.state(judgement))
-    listings.keep(judgement)
-    application.latest_judgement = judgement
-    application.verdict = decision["verdict"]
-    application.needs_ciso_approval = "ciso" in decision["approvals"]
-    application.pia_required = decision["pia_required"]
-    application.save(
-        update_fields=[
-            "latest_judgement",
-            "verdict",
-            "needs_ciso_approval",
-            "pia_required",
-            "updated_at",
-        ]
+    latest_ids = [a.latest_judgement_id for a in applications if a.latest_judgement_id]
+    kept = kept_results(latest_ids) if latest_ids else {}
+    results: list[Judgement | RequestError] = []
+    new: list[tuple[Application, Judgement | None, Judgement, EffectiveListings]] = []
+    for application in applications:
+        answer = listings[application.service_id]
+        request = request_for(application, listings=answer)
+        try:
+            decision = decide(request, catalog)
+        except RequestError as exc:
+            results.append(exc)
+            continue
+        latest = application.latest_judgement
+        if (
+            latest is not None
+            and latest.request == request
+            and latest.criteria_version == decision["criteria_version"]
+            and answer.same_as(kept.get(latest.pk))
+        ):
+            results.append(latest)
+            continue
+        judgement = Judgement(
+            application=application,
+            request=request,
+            decision=decision,
+            criteria_version=decision["criteria_version"],
+            verdict=decision["verdict"],
+            actor=actor,
+        )
+        results.append(judgement)
+        new.append((application, latest, judgement, answer))
+    if not new:
+        return results
+    bulk_insert(Judgement.objects, [judgement for _a, _l, judgement, _k in new])
+    record_many(
+        entry(Action.CREATE, actor=actor, obj=judgement, after=reconcile.state(judgement))
+        for _a, _l, judgement, _k in new
     )
-    revised = latest is not None and latest.criteria_version != judgement.criteria_version
-    checklist.sync(
-        application,
-        decision["required"],
-        actor=actor,
-        closing_note=(
-            f"判断基準 {judgement.criteria_version} の判定で不要になりました"
-            f"（{timezone.localdate():%Y-%m-%d}）"
+    keep_all((judgement, answer) for _a, _l, judgement, answer in new)
+    now = timezone.now()
+    work = []
+    for application, latest, judgement, _answer in new:
+        decision = judgement.decision
+        application.latest_judgement = judgement
+        application.verdict = decision["verdict"]
+        application.needs_ciso_approval = "ciso" in decision["approvals"]
+        application.pia_required = decision["pia_required"]
+        application.updated_at = now
+        revised = latest is not None and latest.criteria_version != judgement.criteria_version
+        closing_note = (
+            f"判断基準 {judgement.criteria_version} の判定で不要になりました（{today:%Y-%m-%d}）"
             if revised
             else ""
-        ),
+        )
+        work.append((application, decision["required"], closing_note))
+    # One UPDATE per distinct verdict (bulk_update's CASE per row costs more
+    # than the rest of the batch); each takes its own new judgement.
+    judged: dict[tuple[str, bool, bool], list[int]] = defaultdict(list)
+    for application, _l, _j, _k in new:
+        flags = (application.verdict, application.needs_ciso_approval, application.pia_required)
+        judged[flags].append(application.pk)
+    newest = Judgement.objects.filter(
+        application_id=OuterRef("pk"), pk__in=[judgement.pk for _a, _l, judgement, _k in new]
     )
+    for (verdict, ciso, pia), pks in judged.items():
+        Application.objects.filter(pk__in=pks).order_by().update(
+            latest_judgement=Subquery(newest.order_by().values("pk")[:1]),
+            verdict=verdict,
+            needs_ciso_approval=ciso,
+            pia_required=pia,
+            updated_at=now,
+        )
+    checklist.sync_many(work, actor)
     # Every re-judgement path (facts, registry, criteria) passes here: a worse
     # verdict on an approved or in-use application sends it back for a look.
-    workflow.mark_needs_review_if_worse(application, latest, judgement, actor)
-    return judgement
+    # The e-mails go together once the batch has committed.
+    worse: list[tuple[int, str]] = []
+    for application, latest, judgement, _answer in new:
+        workflow.mark_needs_review_if_worse(
+            application, latest, judgement, actor, notify=lambda pk, note: worse.append((pk, note))
+        )
+    if worse:
+        transaction.on_commit(lambda: notices.needs_review_many(worse))
+    return results

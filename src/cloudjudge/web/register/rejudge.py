@@ -7,7 +7,8 @@ the verdict, the approvals and the required items would change, worst first
 (anything → 禁止 on top).
 
 ``apply(catalog, actor)`` makes it so, through the one judgement recorder
-(``judging.judge_application(..., catalog=catalog)``): a new snapshot, the
+(``judging.judge_applications(batch, catalog=catalog)``, of which
+``judge_application`` is the batch of one): a new snapshot, the
 checklist rows that follow it (work on unchanged items kept, rows no longer
 required closed with a note), and 見直しが必要 for a verdict that got worse. It
 works in batches, each one transaction that also moves the run's record
@@ -29,7 +30,7 @@ from cloudjudge.catalog import Catalog, CatalogError
 from cloudjudge.catalog.versions import find_catalog, newer_versions
 from cloudjudge.engine import RequestError, judge_for, parse_request
 from cloudjudge.labels import VERDICT_LABELS
-from cloudjudge.web.register.judging import criteria, judge_application
+from cloudjudge.web.register.judging import criteria, judge_applications
 from cloudjudge.web.register.models import Application, RejudgeRun, Status
 from cloudjudge.web.register.workflow import VERDICT_RANK
 
@@ -249,18 +250,18 @@ def apply(
         if max_batches is not None and n >= max_batches:
             return run
         with transaction.atomic():
-            applications = (
+            applications = list(
                 Application.objects.select_for_update(of=("self",))
                 .filter(pk__in=batch)
                 .select_related("service", "latest_judgement")
                 .order_by("pk")
             )
-            for application in applications:
-                previous = application.latest_judgement
-                was = application.status
-                try:
-                    judgement = judge_application(application, actor, catalog=catalog)
-                except RequestError:
+            before = [(a.latest_judgement, a.status) for a in applications]
+            judged = judge_applications(applications, actor, catalog=catalog)
+            for application, (previous, was), judgement in zip(
+                applications, before, judged, strict=True
+            ):
+                if isinstance(judgement, RequestError):
                     continue  # facts no longer complete: left as it was, shown by report()
                 if previous is not None and judgement.pk != previous.pk:
                     if judgement.verdict != previous.verdict or _ids(

@@ -726,13 +726,20 @@ def is_worse(previous: Any, current: Any) -> bool:
 
 
 def mark_needs_review_if_worse(
-    application: Application, previous: Any, current: Any, actor: User | None
+    application: Application,
+    previous: Any,
+    current: Any,
+    actor: User | None,
+    *,
+    notify: Callable[[int, str], None] | None = None,
 ) -> bool:
     """After a re-judgement: if an approved or in-use application's verdict got
     worse (利用可 < 承認が必要 < 禁止), move it to 見直しが必要 (the earlier
     judgement stays, as every judgement does), and tell the security office
-    and the department by e-mail. ``previous`` and ``current`` are judgements
-    (or decisions, or verdict codes). True if it moved."""
+    and the department by e-mail once the transaction commits — or, with
+    ``notify``, hand it ``(application id, note)`` to send with others.
+    ``previous`` and ``current`` are judgements (or decisions, or verdict
+    codes). True if it moved."""
     if application.status not in WATCHED or not is_worse(previous, current):
         return False
     from cloudjudge.labels import VERDICT_LABELS
@@ -743,6 +750,9 @@ def mark_needs_review_if_worse(
     )
     with transaction.atomic():
         _record(application, TRANSITIONS[Step.MARK_NEEDS_REVIEW], actor, note)
+    if notify is not None:
+        notify(application.pk, note)
+        return True
     from cloudjudge.web.register import notices
 
     transaction.on_commit(lambda: notices.needs_review(application.pk, note))

@@ -34,6 +34,7 @@ from django.utils.translation import pgettext_lazy
 
 from cloudjudge import registries as core
 from cloudjudge.registries import KIND_LABELS, KINDS
+from cloudjudge.web.bulk import bulk_insert
 from cloudjudge.web.register.models import Judgement, Service
 from cloudjudge.web.registries.models import ListingCheck, RegistryEntry, RegistryLink
 
@@ -503,17 +504,39 @@ class EffectiveListings:
 
     def same_as_kept(self, judgement: Judgement) -> bool:
         """Whether ``judgement`` was kept with the same registry answer."""
-        kept = ListingCheck.objects.filter(judgement=judgement).first()
-        return kept is not None and _signature(kept.results) == _signature(self.results())
+        return self.same_as(kept_results([judgement.pk]).get(judgement.pk))
 
-    def keep(self, judgement: Judgement) -> ListingCheck:
-        """Record this answer next to the judgement it was used for."""
-        return ListingCheck.objects.create(
+    def same_as(self, results: list[dict[str, Any]] | None) -> bool:
+        """Whether ``results`` (a kept ``ListingCheck.results``) say what this answer says."""
+        return results is not None and _signature(results) == _signature(self.results())
+
+    def check_for(self, judgement: Judgement) -> ListingCheck:
+        """This answer as the (unsaved) record kept next to ``judgement``."""
+        return ListingCheck(
             judgement=judgement,
             checked_on=self.on,
             results=self.results(),
             findings=self.findings,
         )
+
+    def keep(self, judgement: Judgement) -> ListingCheck:
+        """Record this answer next to the judgement it was used for."""
+        check = self.check_for(judgement)
+        check.save()
+        return check
+
+
+def keep_all(answers: Iterable[tuple[Judgement, EffectiveListings]]) -> list[ListingCheck]:
+    """Record each answer next to its judgement, with one INSERT."""
+    return bulk_insert(
+        ListingCheck.objects, [answer.check_for(judgement) for judgement, answer in answers]
+    )
+
+
+def kept_results(judgement_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The registry answers kept with these judgements (one query), by judgement."""
+    rows = ListingCheck.objects.filter(judgement_id__in=list(judgement_ids)).order_by()
+    return dict(rows.values_list("judgement_id", "results"))
 
 
 def recorded_numbers(service: Service) -> dict[str, str]:
@@ -528,7 +551,30 @@ def effective_listings(
     """The registry's answer for ``service`` on ``on`` (default today): three
     queries for a saved service, two for one not yet in the register."""
     on = on or timezone.localdate()
+    if registry is None and service.pk is not None:
+        return effective_listings_of([service], on)[service.pk]
     numbers = recorded_numbers(service)
     if registry is None:
         registry = Registry.load([service], numbers.values())
     return EffectiveListings(on, check_service(registry, service, numbers, on))
+
+
+def effective_listings_of(
+    services: Iterable[Service], on: datetime.date | None = None
+) -> dict[int, EffectiveListings]:
+    """The registry's answer for each of several saved services on ``on``
+    (default today), by service ID: three queries however many there are
+    (the recorded numbers, then ``Registry.load`` of their candidates)."""
+    on = on or timezone.localdate()
+    by_pk = {service.pk: service for service in services}
+    numbers: dict[int, dict[str, str]] = {pk: {} for pk in by_pk}
+    links = RegistryLink.objects.filter(service_id__in=list(by_pk)).order_by()
+    for service_id, kind, number in links.values_list("service_id", "kind", "number"):
+        numbers[service_id][kind] = number
+    registry = Registry.load(
+        list(by_pk.values()), [n for recorded in numbers.values() for n in recorded.values()]
+    )
+    return {
+        pk: EffectiveListings(on, check_service(registry, service, numbers[pk], on))
+        for pk, service in by_pk.items()
+    }
