@@ -14,6 +14,19 @@ class RegisterConfig(AppConfig):
     label = "register"
     verbose_name = _("Cloud service register")
 
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from cloudjudge.web.register.models import Application, ChecklistItem
+        from cloudjudge.web.register.overview import figures_changed
+
+        def changed(**kwargs) -> None:
+            figures_changed()
+
+        for model in (Application, ChecklistItem):
+            post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"figures-{model}")
+            post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"figures-{model}-")
+
     def reconciled_kinds(self) -> list[Kind]:
         """The register's rows ``cloudjudge audit verify`` reconciles with its log."""
         from cloudjudge.web.register.reconciled import register_kinds

@@ -8,10 +8,13 @@ reminders and the exports reuse them, so every view of the register agrees.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -20,6 +23,7 @@ from cloudjudge.web.register import checklist
 from cloudjudge.web.register.models import (
     Application,
     ChecklistItem,
+    Service,
     Status,
     Verdict,
 )
@@ -61,7 +65,13 @@ def search_register(
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Application]:
     """The register list: filtered, sorted, with what each row shows joined in."""
-    qs = search_words(applications, q, ("number", "purpose", "service__name", "service__provider"))
+    qs = search_words(
+        applications,
+        q,
+        ("number", "purpose"),
+        grams=("number", "purpose"),
+        related={"service": (Service.objects.all(), ("name", "provider"))},
+    )
     if department:
         qs = qs.filter(department=department)
     if verdict:
@@ -122,6 +132,8 @@ class Dashboard:
     unowned_items_count: int = 0
     unowned_applications: list[Application] = field(default_factory=list)
     unowned_items: list[ChecklistItem] = field(default_factory=list)
+    #: When these figures were counted (the dashboard may show a cached board).
+    computed_at: datetime.datetime | None = None
 
     @property
     def unowned_count(self) -> int:
@@ -163,7 +175,7 @@ def dashboard(
     """Counts by status and verdict, overdue checklist rows, reviews due,
     unowned work: eight queries, and one more for each kind of unowned work."""
     today = today or timezone.localdate()
-    board = Dashboard()
+    board = Dashboard(computed_at=timezone.now())
     for row in applications.values("status", "verdict").annotate(n=Count("id")).order_by():
         board.status_verdict.setdefault(row["status"], {})[row["verdict"]] = row["n"]
         board.status_totals[row["status"]] = board.status_totals.get(row["status"], 0) + row["n"]
@@ -197,6 +209,63 @@ def dashboard(
                 "application_id", "position"
             )[:10]
         )
+    return board
+
+
+#: How long the dashboard's figures are reused at most. Any saved or deleted
+#: application or checklist row makes them be counted again at once
+#: (``figures_changed``); the limit bounds what an edit that bypasses the
+#: models (``QuerySet.update``) and the date's passing can leave stale.
+FIGURES_CACHE_SECONDS = 60
+FIGURES_VERSION_KEY = "register-figures-version"
+
+
+def _bump_figures() -> None:
+    cache.set(FIGURES_VERSION_KEY, timezone.now().timestamp(), None)
+
+
+def figures_changed() -> None:
+    """The register changed: the next dashboard counts its figures again (in
+    the shared cache, so on every server). At once (the database cache writes
+    in the same transaction, so it commits or rolls back with the change) and
+    again at commit (for a per-process cache, which a request might have
+    refilled from the old data meanwhile); once per transaction, unless a
+    dashboard was read in between. Django gives every transaction a new list
+    of commit callbacks, which marks "this transaction" here."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _bump_figures()
+        return
+    if getattr(connection, "_cloudjudge_figures_bumped", None) is connection.run_on_commit:
+        return
+    _bump_figures()
+    transaction.on_commit(_bump_figures)
+    connection._cloudjudge_figures_bumped = connection.run_on_commit  # type: ignore[attr-defined]
+
+
+def cached_dashboard(
+    user: User, applications: QuerySet[Application], today: datetime.date | None = None
+) -> Dashboard:
+    """``dashboard()``, reused for up to ``FIGURES_CACHE_SECONDS`` by everyone
+    who sees the same applications in the same role, until the register changes.
+    At the national size the whole register's counts take seconds; the page
+    says when they were counted (``Dashboard.computed_at``)."""
+    today = today or timezone.localdate()
+    if applications.query.is_empty():  # nothing to count, and no SQL to key on
+        return dashboard(user, applications, today)
+    # A change after this read, in the same transaction, bumps the version again.
+    transaction.get_connection()._cloudjudge_figures_bumped = None  # type: ignore[attr-defined]
+    version = cache.get(FIGURES_VERSION_KEY, 0)
+    key = (
+        "register-dashboard:"
+        + hashlib.sha256(
+            repr((str(applications.query), user.role, today, version)).encode()
+        ).hexdigest()
+    )
+    board = cache.get(key)
+    if not isinstance(board, Dashboard):
+        board = dashboard(user, applications, today)
+        cache.set(key, board, FIGURES_CACHE_SECONDS)
     return board
 
 

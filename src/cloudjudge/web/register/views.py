@@ -46,6 +46,7 @@ from cloudjudge.web.register.forms import (
     EvidenceForm,
     ExitStepForm,
     RegisterFilterForm,
+    owner_candidates,
 )
 from cloudjudge.web.register.models import (
     Application,
@@ -95,7 +96,7 @@ def _application(request: AuthenticatedRequest, pk: int, *related: str) -> Appli
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     applications = permissions.visible_applications(request.user)
-    board = overview.dashboard(request.user, applications)
+    board = overview.cached_dashboard(request.user, applications)
     return render(
         request,
         "register/dashboard.html",
@@ -325,7 +326,8 @@ def _checklist(
     can_work = permissions.can_work_checklist(user, application)
     rows: list[tuple[Any, ChecklistRowForm | None]] = [(item, None) for item in active_items]
     if can_work and active_items:
-        owner_field = ChecklistRowForm(instance=active_items[0]).fields["owner"]
+        owners = owner_candidates(application)
+        owner_field = ChecklistRowForm(instance=active_items[0], owners=owners).fields["owner"]
         assert isinstance(owner_field, forms.ModelChoiceField)
         owner_choices = list(owner_field.choices)  # type: ignore[arg-type]
         rows = [
@@ -333,7 +335,7 @@ def _checklist(
                 item,
                 bound
                 if bound is not None and bound.instance.pk == item.pk
-                else ChecklistRowForm(instance=item, owner_choices=owner_choices),
+                else ChecklistRowForm(instance=item, owner_choices=owner_choices, owners=owners),
             )
             for item in active_items
         ]
