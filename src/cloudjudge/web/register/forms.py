@@ -115,7 +115,7 @@ class RowSelect(forms.Select):
             if selected:
                 chosen = set()  # one selected option, as Django marks only the first
             mark = " selected" if selected else ""
-            parts.append(f'\n  <option value="{_e(shown)}"{mark}>{_e(label)}</option>')
+            parts.append(f'\n  <option value="{_e(shown)}"{mark}>{_e(label)}</option>\n')
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # every part is escaped by _e
 

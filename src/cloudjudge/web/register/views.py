@@ -127,7 +127,7 @@ def register_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = RegisterFilterForm.for_user(user, request.GET)
     results = form.visible_to(user)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = overview.CountedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     checklist.attach_progress(page.object_list)
     current = form.current_sort
     columns = []
