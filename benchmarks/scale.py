@@ -126,7 +126,7 @@ def copy_register(template: int, total: int) -> dict[str, float]:
         saved = {t: secondary_indexes(cur, t) for t in (apps, items)}
         cur.execute("SET session_replication_role = replica")
         cur.execute("SET work_mem = '256MB'")
-        for table, (indexes, constraints) in saved.items():
+        for table, (_indexes, constraints) in saved.items():
             for name, _definition in constraints:
                 cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             cur.execute(
@@ -146,6 +146,10 @@ def copy_register(template: int, total: int) -> dict[str, float]:
             return f"t.{col}"
 
         item_copy = [c for c in item_cols if c != "id"]  # new ids from the sequence
+        item_values = ", ".join(
+            "t.application_id + k * %(span)s" if c == "application_id" else f"t.{c}"
+            for c in item_copy
+        )
         app_sql = (
             f"INSERT INTO {apps} ({', '.join(app_cols)}) "
             f"SELECT {', '.join(shifted(c) for c in app_cols)} "
@@ -154,14 +158,15 @@ def copy_register(template: int, total: int) -> dict[str, float]:
         )
         item_sql = (
             f"INSERT INTO {items} ({', '.join(item_copy)}) "
-            f"SELECT {', '.join('t.application_id + k * %(span)s' if c == 'application_id' else 't.' + c for c in item_copy)} "
+            f"SELECT {item_values} "
             f"FROM {items} t CROSS JOIN generate_series(%(first)s, %(last)s) k "
             f"WHERE t.application_id <= %(span)s AND t.application_id + k * %(span)s <= %(total)s "
             f"ORDER BY k, t.application_id, t.position"
         )
         step = max(1, 50_000 // span)
         for first in range(1, copies + 1, step):
-            params = {"first": first, "last": min(copies, first + step - 1), "span": span, "total": total}
+            last = min(copies, first + step - 1)
+            params = {"first": first, "last": last, "span": span, "total": total}
             started = time.perf_counter()
             cur.execute(app_sql, params)
             timings["applications"] += time.perf_counter() - started
@@ -244,6 +249,7 @@ def measure(seeder, n: int) -> None:
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import cloudjudge
+    from cloudjudge.web.register import overview
     from cloudjudge.web.register.models import Application, Judgement
     from web import client_for
 
@@ -267,7 +273,10 @@ def measure(seeder, n: int) -> None:
         ("application page (last copy)", ciso, f"/applications/{last.pk}/"),
     ]
     log(f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    log(f"\n{'page':42} {'median':>8} {'p95':>8} {'queries':>8} target p95 < {TARGET_MS:.0f} ms")
+    log(
+        f"\n{'page':42} {'median':>8} {'p95':>8} {'queries':>8} p95<{TARGET_MS:.0f}ms "
+        "cold (after a change: figures and counts counted again; worst of 3)"
+    )
     slowest: dict[str, list[tuple[float, str, tuple]]] = {}
     for label, client, path in pages:
         response = client.get(path)
@@ -283,10 +292,17 @@ def measure(seeder, n: int) -> None:
         connection.force_debug_cursor = False
         queries = [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
         slowest[label] = sorted(queries, reverse=True)[:1]
+        # Cold: the figures and counts counted again (as after any change).
+        cold = []
+        for _ in range(3):
+            overview.figures_changed()
+            started = time.perf_counter()
+            client.get(path)
+            cold.append((time.perf_counter() - started) * 1000)
         verdict = "ok" if p95(times) < TARGET_MS else "MISSED"
         log(
             f"{label:42} {statistics.median(times):6.1f}ms {p95(times):6.1f}ms "
-            f"{len(queries):>8} {verdict}"
+            f"{len(queries):>8} {verdict:6} {max(cold):7.1f}ms"
         )
     log("\nEXPLAIN ANALYZE of each page's slowest query:")
     for label, top in slowest.items():

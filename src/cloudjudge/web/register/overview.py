@@ -245,6 +245,13 @@ def figures_changed() -> None:
     connection._cloudjudge_figures_bumped = connection.run_on_commit  # type: ignore[attr-defined]
 
 
+def figures_version() -> Any:
+    """The current version of the register's figures (the cache keys include it)."""
+    # A change after this read, in the same transaction, bumps the version again.
+    transaction.get_connection()._cloudjudge_figures_bumped = None  # type: ignore[attr-defined]
+    return cache.get(FIGURES_VERSION_KEY, 0)
+
+
 def cached_dashboard(
     user: User, applications: QuerySet[Application], today: datetime.date | None = None
 ) -> Dashboard:
@@ -255,9 +262,7 @@ def cached_dashboard(
     today = today or timezone.localdate()
     if applications.query.is_empty():  # nothing to count, and no SQL to key on
         return dashboard(user, applications, today)
-    # A change after this read, in the same transaction, bumps the version again.
-    transaction.get_connection()._cloudjudge_figures_bumped = None  # type: ignore[attr-defined]
-    version = cache.get(FIGURES_VERSION_KEY, 0)
+    version = figures_version()
     key = (
         "register-dashboard:"
         + hashlib.sha256(
@@ -284,9 +289,7 @@ class CountedPaginator(Paginator):
             return super().count
         key = (
             "register-count:"
-            + hashlib.sha256(
-                repr((str(query), cache.get(FIGURES_VERSION_KEY, 0))).encode()
-            ).hexdigest()
+            + hashlib.sha256(repr((str(query), figures_version())).encode()).hexdigest()
         )
         count = cache.get(key)
         if not isinstance(count, int):

@@ -1,0 +1,76 @@
+"""The dashboard's figures and the register list's count come from the shared
+cache (issue 14: at the national size the whole register's counts take
+seconds): reused while nothing changed, counted again as soon as an
+application or a checklist row changes, and the page says when they were
+counted."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cloudjudge.web.register import checklist, workflow
+from cloudjudge.web.register.models import Application, ItemStatus
+from cloudjudge.web.register.workflow import Step
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(ctx.captured_queries)
+
+
+def test_the_figures_are_reused_until_an_application_changes(login, security, make_application):
+    make_application()
+    client = login(security)
+    first, counted = queries(client, reverse("register:dashboard"))
+    assert first.context["board"].total == 1
+    assert "集計" in first.content.decode() and "時点" in first.content.decode()
+    again, reused = queries(client, reverse("register:dashboard"))
+    assert again.context["board"].total == 1
+    assert reused < counted  # from the cache, not counted again
+
+    make_application()  # a new draft: the figures must show it at once
+    fresh, _ = queries(client, reverse("register:dashboard"))
+    assert fresh.context["board"].total == 2
+    assert fresh.context["board"].status_totals == {"draft": 2}
+
+
+def test_a_step_and_a_checklist_edit_show_at_once(login, security, applicant, make_application):
+    application = make_application()
+    client = login(security)
+    assert client.get("/").context["board"].status_totals == {"draft": 1}
+    workflow.perform(application, Step.SUBMIT, applicant)
+    board = client.get("/").context["board"]
+    assert board.status_totals == {"submitted": 1} and board.awaiting_count == 1
+
+    item = application.checklist_items.filter(active=True).first()
+    checklist.update_item(item, applicant, status=ItemStatus.IN_PROGRESS, due_date="2020-01-01")
+    assert client.get("/").context["board"].overdue_count == 1
+
+
+def test_a_rolled_back_change_leaves_the_figures_right(login, security, make_application):
+    make_application()
+    client = login(security)
+    assert client.get("/").context["board"].total == 1
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_application()
+        raise RuntimeError("undone")
+    assert client.get("/").context["board"].total == 1
+    make_application()
+    assert client.get("/").context["board"].total == 2
+
+
+def test_the_register_list_count_follows_a_change(login, security, make_application):
+    make_application()
+    client = login(security)
+    assert client.get(reverse("register:list")).context["total"] == 1
+    assert client.get(reverse("register:list")).context["total"] == 1
+    make_application()
+    assert client.get(reverse("register:list")).context["total"] == 2
+    assert client.get(reverse("register:list") + "?status=submitted").context["total"] == 0
