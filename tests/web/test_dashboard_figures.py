@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cloudjudge.web.register import checklist, workflow
-from cloudjudge.web.register.models import Application, ItemStatus
+from cloudjudge.web.register.models import ItemStatus
 from cloudjudge.web.register.workflow import Step
 
 pytestmark = pytest.mark.django_db
