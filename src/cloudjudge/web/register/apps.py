@@ -20,12 +20,15 @@ class RegisterConfig(AppConfig):
         from cloudjudge.web.register.models import Application, ChecklistItem
         from cloudjudge.web.register.overview import figures_changed
 
-        def changed(**kwargs) -> None:
+        def application_changed(**kwargs) -> None:
+            figures_changed(applications=True)
+
+        def row_changed(**kwargs) -> None:
             figures_changed()
 
-        for model in (Application, ChecklistItem):
-            post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"figures-{model}")
-            post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"figures-{model}-")
+        for model, changed in ((Application, application_changed), (ChecklistItem, row_changed)):
+            for signal in (post_save, post_delete):
+                signal.connect(changed, sender=model, weak=False, dispatch_uid=f"figures-{model}")
 
     def reconciled_kinds(self) -> list[Kind]:
         """The register's rows ``cloudjudge audit verify`` reconciles with its log."""

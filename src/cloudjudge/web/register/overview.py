@@ -222,34 +222,49 @@ FIGURES_CACHE_SECONDS = 60
 FIGURES_VERSION_KEY = "register-figures-version"
 
 
-def _bump_figures() -> None:
-    cache.set(FIGURES_VERSION_KEY, timezone.now().timestamp(), None)
+APPLICATIONS_VERSION_KEY = "register-applications-version"
 
 
-def figures_changed() -> None:
+def _bump(keys: tuple[str, ...]) -> None:
+    now = timezone.now().timestamp()
+    cache.set_many(dict.fromkeys(keys, now), None)
+
+
+def figures_changed(*, applications: bool = False) -> None:
     """The register changed: the next dashboard counts its figures again (in
-    the shared cache, so on every server). At once (the database cache writes
-    in the same transaction, so it commits or rolls back with the change) and
-    again at commit (for a per-process cache, which a request might have
-    refilled from the old data meanwhile); once per transaction, unless a
-    dashboard was read in between. Django gives every transaction a new list
-    of commit callbacks, which marks "this transaction" here."""
+    the shared cache, so on every server); ``applications``: an application
+    itself changed (which the registry alerts also follow). At once (the
+    database cache writes in the same transaction, so it commits or rolls back
+    with the change) and again at commit (for a per-process cache, which a
+    request might have refilled from the old data meanwhile); once per
+    transaction, unless the version was read in between. Django gives every
+    transaction a new list of commit callbacks, which marks "this transaction"."""
+    keys = (
+        (FIGURES_VERSION_KEY, APPLICATIONS_VERSION_KEY) if applications else (FIGURES_VERSION_KEY,)
+    )
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _bump_figures()
+        _bump(keys)
         return
-    if getattr(connection, "_cloudjudge_figures_bumped", None) is connection.run_on_commit:
+    marker = getattr(connection, "_cloudjudge_figures_bumped", None)
+    done = marker[1] if marker and marker[0] is connection.run_on_commit else frozenset()
+    todo = tuple(k for k in keys if k not in done)
+    if not todo:
         return
-    _bump_figures()
-    transaction.on_commit(_bump_figures)
-    connection._cloudjudge_figures_bumped = connection.run_on_commit  # type: ignore[attr-defined]
+    _bump(todo)
+    transaction.on_commit(lambda: _bump(todo))
+    connection._cloudjudge_figures_bumped = (  # type: ignore[attr-defined]
+        connection.run_on_commit,
+        done | frozenset(todo),
+    )
 
 
-def figures_version() -> Any:
-    """The current version of the register's figures (the cache keys include it)."""
+def figures_version(key: str = FIGURES_VERSION_KEY) -> Any:
+    """The current version of the register's figures (``APPLICATIONS_VERSION_KEY``:
+    of its applications alone); the cache keys include it."""
     # A change after this read, in the same transaction, bumps the version again.
     transaction.get_connection()._cloudjudge_figures_bumped = None  # type: ignore[attr-defined]
-    return cache.get(FIGURES_VERSION_KEY, 0)
+    return cache.get(key, 0)
 
 
 def cached_dashboard(
