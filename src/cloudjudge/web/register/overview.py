@@ -368,6 +368,27 @@ def waiting_for(applications: QuerySet[Application], user: User) -> QuerySet[App
     return applications.none()
 
 
+def cached_action_list(
+    user: User, applications: QuerySet[Application], today: datetime.date | None = None
+) -> ActionList:
+    """``action_list()``, reused like the dashboard's figures (``cached_dashboard``):
+    counting a security officer's overdue rows among 16 million takes a second."""
+    today = today or timezone.localdate()
+    if applications.query.is_empty():
+        return action_list(user, applications, today)
+    key = (
+        "register-actions:"
+        + hashlib.sha256(
+            repr((str(applications.query), user.pk, user.role, today, figures_version())).encode()
+        ).hexdigest()
+    )
+    work = cache.get(key)
+    if not isinstance(work, ActionList):
+        work = action_list(user, applications, today)
+        cache.set(key, work, FIGURES_CACHE_SECONDS)
+    return work
+
+
 def action_list(
     user: User, applications: QuerySet[Application], today: datetime.date | None = None
 ) -> ActionList:

@@ -102,7 +102,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "register/dashboard.html",
         {
             "board": board,
-            "work": overview.action_list(request.user, applications),
+            "work": overview.cached_action_list(request.user, applications),
             "today": timezone.localdate(),
             "is_reviewer": permissions.can_review(request.user),
         },
