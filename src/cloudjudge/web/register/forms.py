@@ -77,7 +77,7 @@ def _attrs(attrs: dict[str, Any]) -> str:
 
 class _InputInPython:
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        widget = self.get_context(name, value, attrs)["widget"]
         shown = "" if widget["value"] is None else f' value="{_e(widget["value"])}"'
         return mark_safe(  # every part is escaped by _e
             f'<input type="{_e(widget["type"])}" name="{_e(name)}"{shown}{_attrs(widget["attrs"])}>'
@@ -431,7 +431,7 @@ class ChecklistItemForm(forms.ModelForm):
         }
         help_texts = {"na_reason": _("Required when the status is 'not applicable'.")}
 
-    def __init__(self, *args, owners: QuerySet[User] | None = None, **kwargs):
+    def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = ItemStatus.choices
         # ``owners``: owner_candidates() built once for a table of rows (each

@@ -253,7 +253,7 @@ def figures_changed(*, applications: bool = False) -> None:
         return
     _bump(todo)
     transaction.on_commit(lambda: _bump(todo))
-    connection._cloudjudge_figures_bumped = (  # type: ignore[attr-defined]
+    connection._cloudjudge_figures_bumped = (
         connection.run_on_commit,
         done | frozenset(todo),
     )
@@ -263,7 +263,7 @@ def figures_version(key: str = FIGURES_VERSION_KEY) -> Any:
     """The current version of the register's figures (``APPLICATIONS_VERSION_KEY``:
     of its applications alone); the cache keys include it."""
     # A change after this read, in the same transaction, bumps the version again.
-    transaction.get_connection()._cloudjudge_figures_bumped = None  # type: ignore[attr-defined]
+    transaction.get_connection()._cloudjudge_figures_bumped = None
     return cache.get(key, 0)
 
 
