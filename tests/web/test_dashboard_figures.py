@@ -74,3 +74,32 @@ def test_the_register_list_count_follows_a_change(login, security, make_applicat
     make_application()
     assert client.get(reverse("register:list")).context["total"] == 2
     assert client.get(reverse("register:list") + "?status=submitted").context["total"] == 0
+
+
+def test_a_registry_alert_on_the_dashboard_lists_five_applications_and_how_many_more():
+    """Nationally a service is in use by about a thousand applications: the
+    dashboard's alert names five and says how many more (the check page, all)."""
+    import datetime
+
+    from django.template.loader import render_to_string
+
+    from cloudjudge.web.registries.checking import Alert, CheckReport, DashboardAlerts
+    from cloudjudge.web.registries.listings import KindCheck
+
+    today = datetime.date(2026, 12, 3)
+    check = KindCheck(kind="ismap", on=today, declared=True, loaded=True, status="expired")
+    in_use = tuple((pk, f"CJ-N-{pk:07d}", "in_use") for pk in range(1, 1201))
+    alert = Alert(
+        service_id=1, service_name="Web 会議", provider="", check=check, applications=in_use
+    )
+    report = CheckReport(today=today, days=60, alerts=[alert])
+    shown = DashboardAlerts.of(report)
+    assert [pk for pk, _n, _s in shown.rows[0].applications] == [1, 2, 3, 4, 5]
+    assert shown.rows[0].more == 1195
+    html = render_to_string(
+        "registries/_alerts_table.html",
+        {"alerts": shown.rows, "link_services": False, "can_edit": False},
+    )
+    assert html.count("/applications/") == 5
+    assert "ほか 1195 件" in html
+    assert report.alerts[0].applications == in_use  # the report itself keeps them all
