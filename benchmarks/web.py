@@ -6,12 +6,17 @@ middleware stack (sessions, authentication, MFA gate, CSRF, locale, audit…),
 the views, the queries and the templates, without a network in between:
 
 * the register list: first page; a filtered, sorted second page; a search;
-* the dashboard;
+* the dashboard with its action list (あなたの対応が必要な申請) for each role:
+  the security office, an applicant's department, the CISO, the auditor;
 * the review queue;
+* the application page: the longest checklist, and one of the department's;
 * ``POST /api/v1/judgements`` with the engine's request JSON (a stand-in view
   calling the engine, if the API is not installed: the output says which).
 
-It prints median, p95 and max per page and the queries each one issues. It
+It prints median, p95 and max per page, the process's CPU time, the queries
+each one issues, and "cold": the worst of three requests made right after a
+change, when the dashboard's figures, its action list and the list's count
+(kept in the shared cache, ``register/overview.py``) are counted again. It
 never asserts; the targets of issue 3 are p95 < 150 ms per page and < 20 ms for
 the judgement endpoint, and the output marks what misses them.
 
