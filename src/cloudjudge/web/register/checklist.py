@@ -90,6 +90,11 @@ def sync(
             row.save(update_fields=["active", "note", "updated_at"])
     elif gone:
         ChecklistItem.objects.filter(pk__in=gone).update(active=False)
+    # bulk_create and update() send no model signals: the cached dashboard
+    # figures are told here (overview imports this module, hence the late import).
+    from cloudjudge.web.register.overview import figures_changed
+
+    figures_changed()
 
 
 def check_item(status: str, na_reason: str) -> None:
