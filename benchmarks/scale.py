@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -418,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
+        shutil.rmtree(tmp, ignore_errors=True)  # the var folder: nothing measured lives there
         if not args.keep:
             import psycopg
 
