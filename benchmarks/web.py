@@ -6,12 +6,17 @@ middleware stack (sessions, authentication, MFA gate, CSRF, locale, audit…),
 the views, the queries and the templates, without a network in between:
 
 * the register list: first page; a filtered, sorted second page; a search;
-* the dashboard;
+* the dashboard with its action list (あなたの対応が必要な申請) for each role:
+  the security office, an applicant's department, the CISO, the auditor;
 * the review queue;
+* the application page: the longest checklist, and one of the department's;
 * ``POST /api/v1/judgements`` with the engine's request JSON (a stand-in view
   calling the engine, if the API is not installed: the output says which).
 
-It prints median, p95 and max per page and the queries each one issues. It
+It prints median, p95 and max per page, the process's CPU time, the queries
+each one issues, and "cold": the worst of three requests made right after a
+change, when the dashboard's figures, its action list and the list's count
+(kept in the shared cache, ``register/overview.py``) are counted again. It
 never asserts; the targets of issue 3 are p95 < 150 ms per page and < 20 ms for
 the judgement endpoint, and the output marks what misses them.
 
@@ -748,25 +753,33 @@ def example_requests() -> list[bytes]:
 
 
 def report(rows, target_of) -> None:
-    print(f"\n{'':46} {'median':>8} {'p95':>8} {'max':>8} {'cpu p50':>8} {'queries':>7}  target")
-    for label, (times, cpu), queries in rows:
+    print(
+        f"\n{'':46} {'median':>8} {'p95':>8} {'max':>8} {'cpu p50':>8} {'queries':>7} "
+        f"{'cold':>8}  target"
+    )
+    for label, (times, cpu), queries, cold in rows:
         target = target_of(label)
         p95 = percentile(times, 95)
         verdict = "ok" if p95 < target else "MISSED"
         print(
             f"{label:46} {statistics.median(times):6.1f}ms {p95:6.1f}ms {max(times):6.1f}ms "
-            f"{statistics.median(cpu):6.1f}ms {queries:>7}  p95 < {target:.0f} ms: {verdict}"
+            f"{statistics.median(cpu):6.1f}ms {queries:>7} "
+            f"{'' if cold is None else f'{cold:6.1f}ms':>8}  p95 < {target:.0f} ms: {verdict}"
         )
     print(
         "(median/p95/max: wall clock per request; cpu p50: this process's CPU time, "
-        "which leaves out waiting for a busy CPU and the PostgreSQL server's work)"
+        "which leaves out waiting for a busy CPU and the PostgreSQL server's work; "
+        "cold: the worst of 3 requests right after a change, when the dashboard's figures "
+        "and the list's count are counted again instead of read from the shared cache)"
     )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) -> None:
     from django.db.models import Count
     from django.test import Client, override_settings
 
+    from cloudjudge.web.register import overview
     from cloudjudge.web.register.models import Application
 
     security = seeder.security[0]
@@ -775,6 +788,7 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
     reviewer = client_for(security)
     dept_client = client_for(applicant)
     ciso = client_for(seeder.ciso)
+    auditor = client_for(seeder.users["auditor"])
     # The application pages: the one with the longest checklist, and one of the department's.
     busiest = (
         Application.objects.annotate(rows=Count("checklist_items"))
@@ -809,15 +823,29 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
         ("review queue (CISO)", ciso, "/reviews/"),
         # The dashboard opens with the role's action list (あなたの対応が必要な申請).
         ("dashboard with action list (CISO)", ciso, "/"),
+        ("dashboard (auditor)", auditor, "/"),
         ("application page, longest checklist", reviewer, f"/applications/{busiest}/"),
         ("application page (applicant's dept)", dept_client, f"/applications/{own}/"),
     ]
+    # As cloudjudge/web/wsgi.py does once the application is loaded: what
+    # start-up (and here the seeding) made is left out of the full collections.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     rows = []
     for label, client, url in page_cases:
         check(client.get(url), label)
         queries = count_queries(lambda c=client, u=url: c.get(u))
         times = timed(lambda c=client, u=url, lab=label: check(c.get(u), lab), pages)
-        rows.append((label, times, queries))
+        # Cold: right after a change, the cached figures and counts are counted again.
+        cold = []
+        for _ in range(3):
+            overview.figures_changed()
+            start = time.perf_counter()
+            check(client.get(url), label)
+            cold.append((time.perf_counter() - start) * 1000)
+        rows.append((label, times, queries, max(cold)))
         print(f"  measured {label}", flush=True)
 
     url, label, urlconf = judgement_endpoint()
@@ -838,7 +866,7 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
         assert "verdict" in decision, decision
         queries = count_queries(post)
         times = timed(post, judgements, warmup=20)
-    rows.append((label, times, queries))
+    rows.append((label, times, queries, None))
 
     report(rows, lambda lab: JUDGEMENT_TARGET_MS if "judgements" in lab else PAGE_TARGET_MS)
 

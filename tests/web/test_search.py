@@ -93,3 +93,45 @@ def test_the_audit_log_search_folds(applicant, security, login, make_user):
 def test_search_words_leaves_the_queryset_alone_without_words(services):
     qs = Application.objects.all()
     assert search_words(qs, "  \u3000 ", ["purpose"]) is qs
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("議", {"kintone", "cloud", "hira"}),  # one character: no piece to ask the index for
+        ("ｗｅｂ会議", {"hira"}),  # the pieces and the word itself (others have a space)
+        ("会議ｗｅｂ", set()),  # every piece is there, the word is not
+        ("100%", set()),  # LIKE's wildcards are text
+        ("_", set()),
+    ],
+)
+def test_short_words_pieces_and_wildcards(services, q, expected):
+    found = set(overview.search_register(Application.objects.all(), q=q))
+    assert found == {services[k] for k in expected}
+
+
+def test_the_register_finds_an_application_by_its_number(services):
+    number = services["cloud"].number
+    assert set(overview.search_register(Application.objects.all(), q=number.lower())) == {
+        services["cloud"]
+    }
+
+
+def test_on_postgresql_the_register_search_asks_the_bigram_index(services):
+    """No scan of the register: the purpose and number pieces come from the GIN
+    index of migration 0008 (issue 14, the national size)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the bigram index is PostgreSQL's (SQLite scans, at a city's size)")
+    # The paginator's count, which reads every match (the page itself may walk
+    # the sort key's index and stop at the 25th).
+    qs = overview.search_register(Application.objects.all(), q="会議").order_by()
+    with connection.cursor() as cursor:
+        # A tiny table: forbid the scans a planner prefers on it.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        sql, params = qs.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "app_purpose_bigrams" in plan and "app_number_bigrams" in plan, plan

@@ -13,15 +13,27 @@ The column side is folded in the database, by the same rules: on PostgreSQL
 with ``normalize(…, NFKC)``, ``lower`` and ``translate``; on SQLite with a
 function registered on the connection (``cj_fold``, this module's
 ``fold``). Nothing extra is stored, so no row can hold a stale folded copy.
+
+On PostgreSQL a large table can be searched through an index instead of a
+scan (``grams``): a GIN ``pg_trgm`` index over ``cj_bigrams(column)``, the
+folded text as its two-character pieces (``会議と`` → `` 会議 議と ``;
+register migration ``0008_search_bigram_indexes`` makes the functions and the
+indexes). A plain trigram index cannot serve Japanese: most words are two
+characters, too short for a trigram. Each word of two characters or more then
+also asks for each of its pieces, which the index answers; the folded
+``contains`` above still decides. ``related`` searches a small related table
+first (e.g. the services) and matches its ids, so that every condition stays
+on the large table and the database can combine its indexes.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from django.db.models import Func, Model, Q, QuerySet, TextField, Value
+from django.db import connections
+from django.db.models import F, Func, Model, Q, QuerySet, TextField, Value
 from django.db.models.functions import Coalesce
 
 #: ぁ..ゖ (U+3041..U+3096) and the katakana at the same offset (U+30A1..U+30F6).
@@ -63,6 +75,19 @@ class Fold(Func):
         return self.as_sql(compiler, connection, **extra_context)
 
 
+class Bigrams(Func):
+    """``cj_bigrams(column)``: the folded text's two-character pieces, each
+    between spaces (PostgreSQL only: the function of migration 0008)."""
+
+    function = "cj_bigrams"
+    output_field = TextField()
+
+
+def bigrams(word: str) -> list[str]:
+    """The pieces ``cj_bigrams`` holds of a folded word (none under two characters)."""
+    return [word[i : i + 2] for i in range(len(word) - 1)]
+
+
 M = TypeVar("M", bound=Model)
 
 
@@ -77,20 +102,35 @@ def search_words(
     fields: Iterable[str],
     *,
     extra: Callable[[str], Q] | None = None,
+    grams: Iterable[str] = (),
+    related: Mapping[str, tuple[QuerySet[Any], Iterable[str]]] | None = None,
 ) -> QuerySet[M]:
     """Rows of ``qs`` in which every word of ``q`` is found in one of ``fields``
     (width, case and kana folded). ``extra(raw_word)`` adds conditions of its
-    own for each word, e.g. an exact ID or an address prefix."""
+    own for each word, e.g. an exact ID or an address prefix. ``grams``: the
+    fields with a ``cj_bigrams`` index (used on PostgreSQL). ``related``:
+    ``{foreign key: (its table's rows, their fields)}``, searched first, one
+    query per word (the table must be small: its ids are listed)."""
     fields = list(fields)
     raw_words = (unicodedata.normalize("NFKC", q or "")).split()
     if not raw_words:
         return qs
+    indexed = set(grams) if connections[qs.db].vendor == "postgresql" else set()
     qs = qs.alias(**{_alias(f): Fold(f) for f in fields})
+    if indexed:
+        qs = qs.alias(**{_alias(f) + "_grams": Bigrams(F(f)) for f in indexed})
     for raw in raw_words:
         word = fold(raw) or ""
         condition = Q()
         for f in fields:
-            condition |= Q(**{f"{_alias(f)}__contains": word})
+            arm = Q(**{f"{_alias(f)}__contains": word})
+            if f in indexed:
+                for piece in bigrams(word):
+                    arm &= Q(**{f"{_alias(f)}_grams__contains": f" {piece} "})
+            condition |= arm
+        for key, (rows, their_fields) in (related or {}).items():
+            ids = list(search_words(rows, raw, their_fields).values_list("pk", flat=True))
+            condition |= Q(**{f"{key}__in": ids})
         if extra is not None:
             condition |= extra(raw)
         qs = qs.filter(condition)

@@ -14,6 +14,22 @@ class RegisterConfig(AppConfig):
     label = "register"
     verbose_name = _("Cloud service register")
 
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from cloudjudge.web.register.models import Application, ChecklistItem
+        from cloudjudge.web.register.overview import figures_changed
+
+        def application_changed(**kwargs) -> None:
+            figures_changed(applications=True)
+
+        def row_changed(**kwargs) -> None:
+            figures_changed()
+
+        for model, changed in ((Application, application_changed), (ChecklistItem, row_changed)):
+            for signal in (post_save, post_delete):
+                signal.connect(changed, sender=model, weak=False, dispatch_uid=f"figures-{model}")
+
     def reconciled_kinds(self) -> list[Kind]:
         """The register's rows ``cloudjudge audit verify`` reconciles with its log."""
         from cloudjudge.web.register.reconciled import register_kinds

@@ -123,6 +123,11 @@ def sync_many(
         items.filter(pk__in=pks).update(active=False, note=note, updated_at=now)
     if deactivated:
         items.filter(pk__in=deactivated).update(active=False)
+    # bulk_create and update() send no model signals: the cached dashboard
+    # figures are told here (overview imports this module, hence the late import).
+    from cloudjudge.web.register.overview import figures_changed
+
+    figures_changed()
 
 
 def check_item(status: str, na_reason: str) -> None:

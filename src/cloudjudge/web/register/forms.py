@@ -4,10 +4,12 @@ functions that own the rules (``applications``, ``checklist``, ``workflow``)."""
 from __future__ import annotations
 
 import copy
+import html
 from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.engine import RequestError, parse_request
@@ -49,6 +51,73 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+# The checklist table draws a form per row, ~5 controls each: ~300 widgets on a
+# 57-row checklist. Django renders each through its widget templates (~1 ms
+# each, most of the application page's time), so the row form's widgets write
+# the same HTML in Python (tests/web/test_checklist_inline.py compares both).
+
+
+def _e(value: Any) -> str:
+    """``conditional_escape`` without its wrappers (it runs ~2,000 times a page)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    """``django/forms/widgets/attrs.html``: ``True`` bare, ``False`` left out."""
+    return "".join(
+        f" {_e(name)}" if value is True else f' {_e(name)}="{_e(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class _InputInPython:
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{_e(widget["value"])}"'
+        return mark_safe(  # every part is escaped by _e
+            f'<input type="{_e(widget["type"])}" name="{_e(name)}"{shown}{_attrs(widget["attrs"])}>'
+        )
+
+
+class RowTextInput(_InputInPython, forms.TextInput):
+    pass
+
+
+class RowDateInput(_InputInPython, DateInput):
+    pass
+
+
+class RowTextarea(forms.Textarea):
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        return mark_safe(  # every part is escaped by _e
+            f'<textarea name="{_e(name)}"{_attrs(widget["attrs"])}>\n'
+            f"{_e(widget['value'] or '')}</textarea>"
+        )
+
+
+class RowSelect(forms.Select):
+    """``select.html`` and ``select_option.html`` (no option groups: the row
+    form has none), straight from ``choices``: Django's ``optgroups`` makes a
+    context per option, ~10 per control."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        parts = [f'<select name="{_e(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        for option_value, label in self.choices:
+            shown = "" if option_value is None else str(option_value)
+            selected = shown in chosen
+            if selected:
+                chosen = set()  # one selected option, as Django marks only the first
+            mark = " selected" if selected else ""
+            parts.append(f'\n  <option value="{_e(shown)}"{mark}>{_e(label)}</option>\n')
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # every part is escaped by _e
 
 
 # --------------------------------------------------------------------------- application
@@ -362,10 +431,14 @@ class ChecklistItemForm(forms.ModelForm):
         }
         help_texts = {"na_reason": _("Required when the status is 'not applicable'.")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = ItemStatus.choices
-        self.fields["owner"].queryset = owner_candidates(self.instance.application)
+        # ``owners``: owner_candidates() built once for a table of rows (each
+        # build of the query costs more than the row's whole form otherwise).
+        self.fields["owner"].queryset = (
+            owners if owners is not None else owner_candidates(self.instance.application)
+        )
 
     def clean(self):
         data = super().clean()
@@ -394,10 +467,11 @@ class ChecklistRowForm(ChecklistItemForm):
 
     class Meta(ChecklistItemForm.Meta):
         widgets = {
-            "status": forms.Select,
-            "na_reason": forms.TextInput,
-            "note": forms.Textarea(attrs={"rows": 1}),
-            "due_date": DateInput,
+            "status": RowSelect,
+            "na_reason": RowTextInput,
+            "note": RowTextarea(attrs={"rows": 1}),
+            "due_date": RowDateInput,
+            "owner": RowSelect,
         }
 
     def __init__(self, *args, owner_choices=None, **kwargs):

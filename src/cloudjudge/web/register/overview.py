@@ -8,18 +8,24 @@ reminders and the exports reuse them, so every view of the register agrees.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.register import checklist
 from cloudjudge.web.register.models import (
     Application,
     ChecklistItem,
+    Service,
     Status,
     Verdict,
 )
@@ -61,7 +67,13 @@ def search_register(
     sort: str = DEFAULT_SORT,
 ) -> QuerySet[Application]:
     """The register list: filtered, sorted, with what each row shows joined in."""
-    qs = search_words(applications, q, ("number", "purpose", "service__name", "service__provider"))
+    qs = search_words(
+        applications,
+        q,
+        ("number", "purpose"),
+        grams=("number", "purpose"),
+        related={"service": (Service.objects.all(), ("name", "provider"))},
+    )
     if department:
         qs = qs.filter(department=department)
     if verdict:
@@ -122,6 +134,8 @@ class Dashboard:
     unowned_items_count: int = 0
     unowned_applications: list[Application] = field(default_factory=list)
     unowned_items: list[ChecklistItem] = field(default_factory=list)
+    #: When these figures were counted (the dashboard may show a cached board).
+    computed_at: datetime.datetime | None = None
 
     @property
     def unowned_count(self) -> int:
@@ -157,13 +171,19 @@ def unowned_work(
     return apps, items
 
 
+def _secrets_of(*users: str) -> list[str]:
+    """The fields of the related users that must not be read: the boards are
+    pickled into the shared cache, which must hold no password hash."""
+    return [f"{path}__password" for path in users]
+
+
 def dashboard(
     user: User, applications: QuerySet[Application], today: datetime.date | None = None
 ) -> Dashboard:
     """Counts by status and verdict, overdue checklist rows, reviews due,
     unowned work: eight queries, and one more for each kind of unowned work."""
     today = today or timezone.localdate()
-    board = Dashboard()
+    board = Dashboard(computed_at=timezone.now())
     for row in applications.values("status", "verdict").annotate(n=Count("id")).order_by():
         board.status_verdict.setdefault(row["status"], {})[row["verdict"]] = row["n"]
         board.status_totals[row["status"]] = board.status_totals.get(row["status"], 0) + row["n"]
@@ -174,9 +194,9 @@ def dashboard(
     overdue = checklist.overdue_items(applications, today)
     board.overdue_count = overdue.count()
     board.overdue = list(
-        overdue.select_related("application__service", "application__department", "owner").order_by(
-            "due_date", "application_id", "position"
-        )[:10]
+        overdue.select_related("application__service", "application__department", "owner")
+        .defer(*_secrets_of("owner"))
+        .order_by("due_date", "application_id", "position")[:10]
     )
     due = reviews_due_within(applications, today=today)
     board.reviews_due_count = due.count()
@@ -189,15 +209,116 @@ def dashboard(
     board.unowned_items_count = items.count()
     if board.unowned_applications_count:
         board.unowned_applications = list(
-            apps.select_related("service", "applicant").order_by("number")[:10]
+            apps.select_related("service", "applicant")
+            .defer(*_secrets_of("applicant"))
+            .order_by("number")[:10]
         )
     if board.unowned_items_count:
         board.unowned_items = list(
-            items.select_related("application__service", "owner").order_by(
-                "application_id", "position"
-            )[:10]
+            items.select_related("application__service", "owner")
+            .defer(*_secrets_of("owner"))
+            .order_by("application_id", "position")[:10]
         )
     return board
+
+
+#: How long the dashboard's figures are reused at most. Any saved or deleted
+#: application or checklist row makes them be counted again at once
+#: (``figures_changed``); the limit bounds what an edit that bypasses the
+#: models (``QuerySet.update``) and the date's passing can leave stale.
+FIGURES_CACHE_SECONDS = 60
+FIGURES_VERSION_KEY = "register-figures-version"
+
+
+APPLICATIONS_VERSION_KEY = "register-applications-version"
+
+
+def _bump(keys: tuple[str, ...]) -> None:
+    now = timezone.now().timestamp()
+    cache.set_many(dict.fromkeys(keys, now), None)
+
+
+def figures_changed(*, applications: bool = False) -> None:
+    """The register changed: the next dashboard counts its figures again (in
+    the shared cache, so on every server); ``applications``: an application
+    itself changed (which the registry alerts also follow). At once (the
+    database cache writes in the same transaction, so it commits or rolls back
+    with the change) and again at commit (for a per-process cache, which a
+    request might have refilled from the old data meanwhile); once per
+    transaction, unless the version was read in between. Django gives every
+    transaction a new list of commit callbacks, which marks "this transaction"."""
+    keys = (
+        (FIGURES_VERSION_KEY, APPLICATIONS_VERSION_KEY) if applications else (FIGURES_VERSION_KEY,)
+    )
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _bump(keys)
+        return
+    marker = getattr(connection, "_cloudjudge_figures_bumped", None)
+    done = marker[1] if marker and marker[0] is connection.run_on_commit else frozenset()
+    todo = tuple(k for k in keys if k not in done)
+    if not todo:
+        return
+    _bump(todo)
+    transaction.on_commit(lambda: _bump(todo))
+    connection._cloudjudge_figures_bumped = (
+        connection.run_on_commit,
+        done | frozenset(todo),
+    )
+
+
+def figures_version(key: str = FIGURES_VERSION_KEY) -> Any:
+    """The current version of the register's figures (``APPLICATIONS_VERSION_KEY``:
+    of its applications alone); the cache keys include it."""
+    # A change after this read, in the same transaction, bumps the version again.
+    transaction.get_connection()._cloudjudge_figures_bumped = None
+    return cache.get(key, 0)
+
+
+def cached_dashboard(
+    user: User, applications: QuerySet[Application], today: datetime.date | None = None
+) -> Dashboard:
+    """``dashboard()``, reused for up to ``FIGURES_CACHE_SECONDS`` by everyone
+    who sees the same applications in the same role, until the register changes.
+    At the national size the whole register's counts take seconds; the page
+    says when they were counted (``Dashboard.computed_at``)."""
+    today = today or timezone.localdate()
+    if applications.query.is_empty():  # nothing to count, and no SQL to key on
+        return dashboard(user, applications, today)
+    version = figures_version()
+    key = (
+        "register-dashboard:"
+        + hashlib.sha256(
+            repr((str(applications.query), user.role, today, version)).encode()
+        ).hexdigest()
+    )
+    board = cache.get(key)
+    if not isinstance(board, Dashboard):
+        board = dashboard(user, applications, today)
+        cache.set(key, board, FIGURES_CACHE_SECONDS)
+    return board
+
+
+class CountedPaginator(Paginator):
+    """The register list's paginator: its count (``SELECT count(*)``, the
+    list's costliest query at the national size: every matching row) is kept
+    in the shared cache under the same version as the dashboard's figures, so
+    it is exact until the next change and never older than a minute."""
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if query is None or query.is_empty():
+            return super().count
+        key = (
+            "register-count:"
+            + hashlib.sha256(repr((str(query), figures_version())).encode()).hexdigest()
+        )
+        count = cache.get(key)
+        if not isinstance(count, int):
+            count = super().count
+            cache.set(key, count, FIGURES_CACHE_SECONDS)
+        return count
 
 
 # --------------------------------------------------------------------------- your work
@@ -255,6 +376,27 @@ def waiting_for(applications: QuerySet[Application], user: User) -> QuerySet[App
     return applications.none()
 
 
+def cached_action_list(
+    user: User, applications: QuerySet[Application], today: datetime.date | None = None
+) -> ActionList:
+    """``action_list()``, reused like the dashboard's figures (``cached_dashboard``):
+    counting a security officer's overdue rows among 16 million takes a second."""
+    today = today or timezone.localdate()
+    if applications.query.is_empty():
+        return action_list(user, applications, today)
+    key = (
+        "register-actions:"
+        + hashlib.sha256(
+            repr((str(applications.query), user.pk, user.role, today, figures_version())).encode()
+        ).hexdigest()
+    )
+    work = cache.get(key)
+    if not isinstance(work, ActionList):
+        work = action_list(user, applications, today)
+        cache.set(key, work, FIGURES_CACHE_SECONDS)
+    return work
+
+
 def action_list(
     user: User, applications: QuerySet[Application], today: datetime.date | None = None
 ) -> ActionList:
@@ -267,7 +409,9 @@ def action_list(
         work.applications = list(
             waiting.select_related(
                 "service", "department", "applicant", "approved_by", "ciso_approved_by"
-            ).order_by("updated_at", "id")[:ACTION_LIST_ROWS]
+            )
+            .defer(*_secrets_of("applicant", "approved_by", "ciso_approved_by"))
+            .order_by("updated_at", "id")[:ACTION_LIST_ROWS]
         )
     # Checklist rows assigned to the user (applicants), and everyone's overdue rows.
     mine = checklist.open_items(applications).filter(owner=user)
@@ -276,8 +420,8 @@ def action_list(
     work.item_count = mine.count()
     if work.item_count:
         work.items = list(
-            mine.select_related("application__service", "owner").order_by(
-                "due_date", "application_id", "position"
-            )[:ACTION_LIST_ROWS]
+            mine.select_related("application__service", "owner")
+            .defer(*_secrets_of("owner"))
+            .order_by("due_date", "application_id", "position")[:ACTION_LIST_ROWS]
         )
     return work

@@ -46,6 +46,7 @@ from cloudjudge.web.register.forms import (
     EvidenceForm,
     ExitStepForm,
     RegisterFilterForm,
+    owner_candidates,
 )
 from cloudjudge.web.register.models import (
     Application,
@@ -95,13 +96,13 @@ def _application(request: AuthenticatedRequest, pk: int, *related: str) -> Appli
 @require_GET
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     applications = permissions.visible_applications(request.user)
-    board = overview.dashboard(request.user, applications)
+    board = overview.cached_dashboard(request.user, applications)
     return render(
         request,
         "register/dashboard.html",
         {
             "board": board,
-            "work": overview.action_list(request.user, applications),
+            "work": overview.cached_action_list(request.user, applications),
             "today": timezone.localdate(),
             "is_reviewer": permissions.can_review(request.user),
         },
@@ -126,7 +127,7 @@ def register_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = RegisterFilterForm.for_user(user, request.GET)
     results = form.visible_to(user)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = overview.CountedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     checklist.attach_progress(page.object_list)
     current = form.current_sort
     columns = []
@@ -325,7 +326,8 @@ def _checklist(
     can_work = permissions.can_work_checklist(user, application)
     rows: list[tuple[Any, ChecklistRowForm | None]] = [(item, None) for item in active_items]
     if can_work and active_items:
-        owner_field = ChecklistRowForm(instance=active_items[0]).fields["owner"]
+        owners = owner_candidates(application)
+        owner_field = ChecklistRowForm(instance=active_items[0], owners=owners).fields["owner"]
         assert isinstance(owner_field, forms.ModelChoiceField)
         owner_choices = list(owner_field.choices)  # type: ignore[arg-type]
         rows = [
@@ -333,7 +335,7 @@ def _checklist(
                 item,
                 bound
                 if bound is not None and bound.instance.pk == item.pk
-                else ChecklistRowForm(instance=item, owner_choices=owner_choices),
+                else ChecklistRowForm(instance=item, owner_choices=owner_choices, owners=owners),
             )
             for item in active_items
         ]
