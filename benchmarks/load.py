@@ -503,8 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--port", type=int, default=8161)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 3)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("CLOUDJUDGE_THREADS", 4)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("CLOUDJUDGE_WORKERS", 6)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("CLOUDJUDGE_THREADS", 2)))
     parser.add_argument("--conn-max-age", type=int, default=60)
     parser.add_argument(
         "--mix", default=DEFAULT_MIX, help=f"people's task weights (default {DEFAULT_MIX})"
