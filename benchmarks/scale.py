@@ -250,7 +250,7 @@ def measure(seeder, n: int) -> None:
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import cloudjudge
-    from cloudjudge.web.register import overview
+    from cloudjudge.web import figures
     from cloudjudge.web.register.models import Application, Judgement
     from web import client_for
 
@@ -265,6 +265,7 @@ def measure(seeder, n: int) -> None:
         ("register list, first page (CISO: all)", ciso, "/applications/"),
         ("register list, page 200, sorted by number", ciso, "/applications/?page=200&sort=number"),
         ("register list, search", ciso, "/applications/?q=%E4%BC%9A%E8%AD%B0"),
+        ("register list, search, page 40", ciso, "/applications/?q=%E4%BC%9A%E8%AD%B0&page=40"),
         ("register list (a department)", mine, "/applications/"),
         ("dashboard (CISO: all)", ciso, "/"),
         ("dashboard (security office: all)", security, "/"),
@@ -276,7 +277,7 @@ def measure(seeder, n: int) -> None:
     log(f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     log(
         f"\n{'page':42} {'median':>8} {'p95':>8} {'queries':>8} p95<{TARGET_MS:.0f}ms "
-        "cold (after a change: figures and counts counted again; worst of 3)"
+        "   cold  fresh in (the first request after a change; until a reload shows it: worst of 3)"
     )
     slowest: dict[str, list[tuple[float, str, tuple]]] = {}
     for label, client, path in pages:
@@ -294,24 +295,29 @@ def measure(seeder, n: int) -> None:
         queries = [(float(q["time"]) * 1000, q["sql"]) for q in ctx.captured_queries]
         slowest[label] = sorted(queries, reverse=True)[:1]
         # And the slowest query of a cold request (what the shared cache spares the others).
-        overview.figures_changed()
+        figures.changed()
         connection.force_debug_cursor = True
         with CaptureQueriesContext(connection) as cold_ctx:
             client.get(path)
         connection.force_debug_cursor = False
         cold_queries = [(float(q["time"]) * 1000, q["sql"]) for q in cold_ctx.captured_queries]
         slowest[label + ", cold"] = sorted(cold_queries, reverse=True)[:1]
-        # Cold: the figures and counts counted again (as after any change).
-        cold = []
+        # Cold: the first request after a change (the figures and counts are
+        # counted again, in the request or in the background), and how long
+        # until a reload shows the change (the background recount done).
+        figures.wait_for_recounts()
+        cold, fresh = [], []
         for _ in range(3):
-            overview.figures_changed()
+            figures.changed()
             started = time.perf_counter()
             client.get(path)
             cold.append((time.perf_counter() - started) * 1000)
+            figures.wait_for_recounts()
+            fresh.append((time.perf_counter() - started) * 1000)
         verdict = "ok" if p95(times) < TARGET_MS else "MISSED"
         log(
             f"{label:42} {statistics.median(times):6.1f}ms {p95(times):6.1f}ms "
-            f"{len(queries):>8} {verdict:6} {max(cold):7.1f}ms"
+            f"{len(queries):>8} {verdict:6} {max(cold):7.1f}ms {max(fresh):9.1f}ms"
         )
     log("\nEXPLAIN ANALYZE of each page's slowest query:")
     for label, top in slowest.items():

@@ -16,7 +16,7 @@ the views, the queries and the templates, without a network in between:
 It prints median, p95 and max per page, the process's CPU time, the queries
 each one issues, and "cold": the worst of three requests made right after a
 change, when the dashboard's figures, its action list and the list's count
-(kept in the shared cache, ``register/overview.py``) are counted again. It
+(kept in the shared cache, ``web/figures.py``) are counted again. It
 never asserts; the targets of issue 3 are p95 < 150 ms per page and < 20 ms for
 the judgement endpoint, and the output marks what misses them.
 
@@ -779,7 +779,7 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
     from django.db.models import Count
     from django.test import Client, override_settings
 
-    from cloudjudge.web.register import overview
+    from cloudjudge.web import figures
     from cloudjudge.web.register.models import Application
 
     security = seeder.security[0]
@@ -841,7 +841,7 @@ def measure(seeder: Seeder, pages: int, judgements: int, profile: str | None) ->
         # Cold: right after a change, the cached figures and counts are counted again.
         cold = []
         for _ in range(3):
-            overview.figures_changed()
+            figures.changed()
             start = time.perf_counter()
             check(client.get(url), label)
             cold.append((time.perf_counter() - start) * 1000)

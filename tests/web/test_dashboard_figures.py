@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cloudjudge.web import figures
 from cloudjudge.web.register import checklist, workflow
 from cloudjudge.web.register.models import ItemStatus
 from cloudjudge.web.register.workflow import Step
@@ -122,3 +123,30 @@ def test_the_cached_boards_hold_no_password_hash(login, security, applicant, mak
         user.refresh_from_db()
         assert user.password.encode() not in cached
     assert work.applications[0].applicant.get_full_name()  # names still shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_count_is_shown_marked_while_it_is_counted_again(
+    login, security, make_application, settings
+):
+    """At the national size a count of the whole register takes seconds and
+    any change starts it again: the dashboard shows the previous figures,
+    saying they are being counted again, while one background thread counts;
+    the next page shows the new ones. (Every count is "slow" here.)"""
+    settings.CLOUDJUDGE_RECOUNT_IN_BACKGROUND_AFTER = 0.0
+    make_application()
+    client = login(security)
+    first = client.get("/")
+    assert first.context["board"].total == 1 and not first.context["board"].recounting
+
+    make_application()
+    stale = client.get("/")
+    assert stale.context["board"].total == 1 and stale.context["board"].recounting
+    assert "集計し直しています" in stale.content.decode()
+
+    figures.wait_for_recounts()
+    fresh = client.get("/")
+    assert fresh.context["board"].total == 2 and not fresh.context["board"].recounting
+    assert fresh.context["board"].status_totals == {"draft": 2}
+    assert "集計し直しています" not in fresh.content.decode()
+    assert fresh.context["work"].application_count == 0  # the action list came along

@@ -135,3 +135,26 @@ def test_on_postgresql_the_register_search_asks_the_bigram_index(services):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "app_purpose_bigrams" in plan and "app_number_bigrams" in plan, plan
+
+
+def test_a_common_word_is_counted_up_to_a_limit(login, applicant, make_application, monkeypatch):
+    """A word found in 70,000 of the nation's applications is not counted to
+    the end (3.2 s): the list says "more than" the limit and how to narrow it;
+    a rarer word and a list without words keep their exact count."""
+    monkeypatch.setattr(overview, "SEARCH_COUNT_LIMIT", 2)
+    for _ in range(3):
+        make_application(purpose="Web 会議の録画")
+    make_application(purpose="電子申請")
+    client = login(applicant)
+    common = client.get(reverse("register:list"), {"q": "会議"})
+    assert common.context["more"] and common.context["total"] == 2
+    assert (
+        "2 件を超えて該当します（先頭の 2 件を表示）。語や条件を加えて絞り込んでください。"
+        in common.content.decode()
+    )
+    assert len(common.context["page"].object_list) == 2
+    rare = client.get(reverse("register:list"), {"q": "電子"})
+    assert not rare.context["more"] and rare.context["total"] == 1
+    assert "1 件" in rare.content.decode()
+    everything = client.get(reverse("register:list"))
+    assert not everything.context["more"] and everything.context["total"] == 4

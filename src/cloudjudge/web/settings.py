@@ -22,6 +22,8 @@ Environment variables:
 ``CLOUDJUDGE_STATIC_ROOT``           ``collectstatic`` target (default ``var/static``)
 ``CLOUDJUDGE_MAX_UPLOAD_MB``         evidence upload limit in MiB (default 20)
 ``CLOUDJUDGE_REVIEW_INTERVAL_DAYS``  yearly review interval (default 365)
+``CLOUDJUDGE_RECOUNT_IN_BACKGROUND_AFTER``  seconds; a slower dashboard count is redone in
+                                     the background after a change (default 0.3)
 ``CLOUDJUDGE_CATALOG_VERSION``       pin the criteria version judged with (a label or a version,
                                      e.g. ``1.0``; default: the installed one in force today)
 ``CLOUDJUDGE_CATALOG_DIRS``          folders of further installed catalog versions (os.pathsep)
@@ -350,6 +352,12 @@ CLOUDJUDGE_REVIEW_INTERVAL_DAYS = env_int("CLOUDJUDGE_REVIEW_INTERVAL_DAYS", 365
 CLOUDJUDGE_CATALOG_VERSION = os.environ.get("CLOUDJUDGE_CATALOG_VERSION", "").strip()
 #: The dashboard and reminders look this many days ahead for reviews due.
 CLOUDJUDGE_REVIEW_LOOKAHEAD_DAYS = 30
+#: A count of the register (dashboard, action list) that took longer than this
+#: is counted again in the background after a change, the page showing the
+#: previous one meanwhile (``cloudjudge.web.figures``; the national size).
+CLOUDJUDGE_RECOUNT_IN_BACKGROUND_AFTER = float(
+    os.environ.get("CLOUDJUDGE_RECOUNT_IN_BACKGROUND_AFTER", "0.3")
+)
 #: Dates people read: 和暦 (令和8年12月3日), seireki (2026年12月3日) or iso.
 CLOUDJUDGE_DATE_STYLE = os.environ.get("CLOUDJUDGE_DATE_STYLE", "wareki")
 if CLOUDJUDGE_DATE_STYLE not in DATE_STYLES:

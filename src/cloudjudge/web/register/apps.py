@@ -17,8 +17,8 @@ class RegisterConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from cloudjudge.web.figures import changed as figures_changed
         from cloudjudge.web.register.models import Application, ChecklistItem
-        from cloudjudge.web.register.overview import figures_changed
 
         def application_changed(**kwargs) -> None:
             figures_changed(applications=True)

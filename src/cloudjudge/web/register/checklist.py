@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cloudjudge.web import figures
 from cloudjudge.web.audit.models import Action
 from cloudjudge.web.audit.trail import changes as audit_changes
 from cloudjudge.web.audit.trail import record, snapshot
@@ -124,10 +125,8 @@ def sync_many(
     if deactivated:
         items.filter(pk__in=deactivated).update(active=False)
     # bulk_create and update() send no model signals: the cached dashboard
-    # figures are told here (overview imports this module, hence the late import).
-    from cloudjudge.web.register.overview import figures_changed
-
-    figures_changed()
+    # figures are told here.
+    figures.changed()
 
 
 def check_item(status: str, na_reason: str) -> None:

@@ -411,6 +411,11 @@ class RegisterFilterForm(forms.Form):
         return overview.search_register(applications_qs, **params)
 
     @property
+    def searches_text(self) -> bool:
+        """A search word was given (its matches are counted up to a limit)."""
+        return bool(self.is_valid() and self.cleaned_data.get("q", "").strip())
+
+    @property
     def current_sort(self) -> str:
         data = self.cleaned_data if self.is_valid() else {}
         return data.get("sort") or overview.DEFAULT_SORT

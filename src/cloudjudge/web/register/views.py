@@ -127,7 +127,9 @@ def register_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = RegisterFilterForm.for_user(user, request.GET)
     results = form.visible_to(user)
-    page = overview.CountedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    limit = overview.SEARCH_COUNT_LIMIT if form.searches_text else None
+    paginator = overview.CountedPaginator(results, PAGE_SIZE, count_limit=limit)
+    page = paginator.get_page(request.GET.get("page"))
     checklist.attach_progress(page.object_list)
     current = form.current_sort
     columns = []
@@ -145,7 +147,13 @@ def register_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "register/list.html",
-        {"form": form, "page": page, "columns": columns, "total": page.paginator.count},
+        {
+            "form": form,
+            "page": page,
+            "columns": columns,
+            "total": paginator.count,
+            "more": paginator.capped,
+        },
     )
 
 

@@ -25,18 +25,16 @@ numbers, the kinds imported and the entries.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from cloudjudge import registries as core
-from cloudjudge.web.register import overview
+from cloudjudge.web import figures
 from cloudjudge.web.register.models import Application, Service, Status
 from cloudjudge.web.registries.listings import (
     STATUS_LABELS,
@@ -280,7 +278,7 @@ def _data_version(applications: QuerySet[Application]) -> tuple[Any, ...]:
     # Any saved or deleted application bumps this version (at the national
     # size an aggregate over the applications in use costs ~0.4 s a dashboard).
     return (
-        overview.figures_version(overview.APPLICATIONS_VERSION_KEY),
+        figures.version(figures.APPLICATIONS_VERSION_KEY),
         RegistrySnapshot.objects.aggregate(Max("id"))["id__max"],
         RegistryEntry.objects.aggregate(Max("updated_at"))["updated_at__max"],
         RegistryLink.objects.aggregate(Max("updated_at"))["updated_at__max"],
@@ -299,14 +297,11 @@ def registry_alerts(
     today = today or timezone.localdate()
     if applications.query.is_empty():  # e.g. an applicant without a department: no SQL to key on
         return DashboardAlerts.of(check_in_use(applications, today=today))
-    key = (
-        "registry-alerts:"
-        + hashlib.sha256(
-            repr((str(applications.query), today, _data_version(applications))).encode()
-        ).hexdigest()
-    )
-    alerts = cache.get(key)
-    if alerts is None:
-        alerts = DashboardAlerts.of(check_in_use(applications, today=today))
-        cache.set(key, alerts, ALERTS_CACHE_SECONDS)
-    return alerts
+    return figures.reuse(
+        "registry-alerts",
+        (str(applications.query), today),
+        lambda: DashboardAlerts.of(check_in_use(applications, today=today)),
+        of_version=_data_version(applications),
+        max_age=ALERTS_CACHE_SECONDS,
+        background=False,  # the alerts say nothing of when they were checked
+    ).value
