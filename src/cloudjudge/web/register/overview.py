@@ -266,14 +266,14 @@ class CountedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        query = getattr(self.object_list, "query", None)
-        if query is None or query.is_empty():
+        objects = self.object_list
+        if not isinstance(objects, QuerySet) or objects.query.is_empty():
             return super().count
         limit = self.count_limit
         counted = figures.reuse(
             "register-count",
-            (str(query), limit),
-            (lambda: self.object_list.order_by().values("pk")[: limit + 1].count())
+            (str(objects.query), limit),
+            (lambda: objects.order_by().values("pk")[: limit + 1].count())
             if limit
             else (lambda: super(CountedPaginator, self).count),
             of_version=figures.version(),
