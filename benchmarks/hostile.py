@@ -47,7 +47,7 @@ SNIFF = """
     os.environ.setdefault("CLOUDJUDGE_DEBUG", "1")
     import django
     django.setup()
-    from cloudjudge.web.register import uploads
+    from cloudjudge.web.files import uploads
     with open(sys.argv[1], "rb") as handle:
         print(json.dumps({"outcome": "sniffed: " + uploads.sniff(handle).kind}))
 """
