@@ -313,9 +313,9 @@ class Application(models.Model):
         ``cloudjudge.labels.FACT_LABELS``), then the applicant's explanation as
         typed. Empty when nothing is claimed or explained."""
         lines = [
-            str(capfirst(self._meta.get_field(name).verbose_name))
-            for name in EXCEPTION_GROUNDS
-            if getattr(self, name)
+            str(capfirst(field.verbose_name))
+            for field in self._meta.concrete_fields  # declared in EXCEPTION_GROUNDS' order
+            if field.name in EXCEPTION_GROUNDS and getattr(self, field.name)
         ]
         if self.exception_note.strip():
             lines.append(self.exception_note.strip())
