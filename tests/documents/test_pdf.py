@@ -224,6 +224,22 @@ def test_markup_in_user_text_is_printed_as_text(make_summary, poppler, tmp_path)
     assert "<b>A&B</b>の比較" in _squeeze(poppler.text(path))
 
 
+def test_the_exception_grounds_are_a_row_of_the_summary_only_when_claimed(
+    make_summary, poppler, tmp_path
+):
+    summary = make_summary()
+    grounds = ("外部事業者との情報共有・ファイル共有の実現方法が限られる", "<b>委託先</b> & 設計者")
+    claimed = replace(summary, exception_grounds=grounds)
+    path = tmp_path / "grounds.pdf"
+    path.write_bytes(application_report_pdf(claimed))
+    overview = _squeeze(poppler.text(path)).split("2.申請内容", 1)[0]
+    assert "例外の根拠外部事業者との情報共有・ファイル共有の実現方法が限られる" in overview
+    assert "<b>委託先</b>&設計者" in overview
+    for empty in ((), ("",)):
+        path.write_bytes(application_report_pdf(replace(summary, exception_grounds=empty)))
+        assert "例外の根拠" not in _squeeze(poppler.text(path))
+
+
 # --------------------------------------------------------------------------- register
 
 

@@ -127,6 +127,10 @@ class ApplicationSummary:
     decision: Mapping[str, Any]
     checklist: tuple[ChecklistRow, ...] = ()
     approvals: tuple[ApprovalRecord, ...] = ()
+    #: The exception grounds (例外の根拠) as the application page shows them: the
+    #: label of each ground claimed, then the applicant's explanation. Printed
+    #: only when there is one.
+    exception_grounds: tuple[str, ...] = ()
     #: The criteria the decision was made under; defaults to the decision's own.
     criteria_version: str = ""
     #: The application's status as the web layer labels it (審査中, 承認済, …).

@@ -439,6 +439,12 @@ def _approvals(summary: ApplicationSummary) -> Table | Paragraph:
     return table
 
 
+def _exception_grounds(summary: ApplicationSummary) -> list[tuple[str, str]]:
+    """The 例外の根拠 row, one ground a line, or no row when none is claimed."""
+    grounds = "\n".join(summary.exception_grounds)
+    return [("例外の根拠", grounds)] if grounds.strip() else []
+
+
 def application_report_pdf(summary: ApplicationSummary, catalog: Catalog | None = None) -> bytes:
     """The judgement report for one application, as PDF bytes."""
     _register_fonts()
@@ -467,6 +473,7 @@ def application_report_pdf(summary: ApplicationSummary, catalog: Catalog | None 
                 ("申請部署", summary.department),
                 ("申請者", summary.applicant),
                 ("利用目的", summary.purpose),
+                *_exception_grounds(summary),
                 ("申請の状態", summary.status),
                 ("判断基準", version),
                 ("出力日時", _datetime(generated, style)),

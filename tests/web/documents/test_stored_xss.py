@@ -324,7 +324,7 @@ PDFS = {
     "judgement report (queued)": (
         "applicant",
         lambda w: reverse("documents:report_pdf", args=[w.queued.pk]),
-        APPLICATION | WORK | VENDOR | {"reviewer", "return_comment"},
+        APPLICATION | WORK | VENDOR | {"exception_note", "reviewer", "return_comment"},
     ),
     "judgement report (in use)": (
         "applicant",

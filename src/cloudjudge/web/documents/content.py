@@ -85,6 +85,12 @@ def status_line(application: Application) -> str:
         return str(state_of(application).line)
 
 
+def exception_grounds(application: Application) -> tuple[str, ...]:
+    """The application's exception grounds as its page shows them, in Japanese."""
+    with translation.override("ja"):
+        return tuple(application.exception_grounds)
+
+
 def japanese(choices: type[Enum], code: str) -> str:
     """A ``TextChoices`` label in Japanese, whatever the active language."""
     if code not in getattr(choices, "values", ()):
@@ -252,6 +258,7 @@ def application_summary(
         department=application.department.name,
         applicant=application.applicant.display_name,
         purpose=application.purpose,
+        exception_grounds=exception_grounds(application),
         facts=judgement.request,
         decision=judgement.decision,
         checklist=checklist_rows(items),

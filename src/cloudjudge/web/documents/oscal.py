@@ -1,9 +1,10 @@
 """An application's latest judgement and its checklist as OSCAL assessment-results (JSON).
 
 One ``result`` per document: the judgement (verdict and criteria version as
-properties, its start the time it was judged), each engine finding as an
-``observation``, and each measure the judgement requires (each active checklist
-row) as a ``finding`` whose target is that item's statement in the catalog's
+properties, its start the time it was judged, its ``remarks`` the exception
+grounds claimed, as the application page shows them), each engine finding as
+an ``observation``, and each measure the judgement requires (each active
+checklist row) as a ``finding`` whose target is that item's statement in the catalog's
 OSCAL export (``cloudjudge catalog export-oscal``: ``{item}_smt``), satisfied
 when the row is done or does not apply. Plain JSON; the tests validate it with
 compliance-trestle's models.
@@ -17,6 +18,7 @@ from typing import Any
 
 from cloudjudge.catalog.oscal import NAMESPACE, OSCAL_VERSION, stable_uuid, timestamp
 from cloudjudge.labels import CHECKLIST_STATUS_LABELS, EFFECT_LABELS, VERDICT_LABELS
+from cloudjudge.web.documents.content import exception_grounds
 from cloudjudge.web.register.models import Application, ChecklistItem, Judgement
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -97,6 +99,9 @@ def assessment_results(
             ]
         },
     }
+    grounds = exception_grounds(application)
+    if grounds:
+        result["remarks"] = "\n\n".join(("例外の根拠", *grounds))
     observations = [
         _observation(judgement, n, f) for n, f in enumerate(decision.get("findings", []))
     ]

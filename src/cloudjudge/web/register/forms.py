@@ -23,6 +23,7 @@ from cloudjudge.web.register import (
     permissions,
 )
 from cloudjudge.web.register.models import (
+    EXCEPTION_GROUNDS,
     Application,
     BreakoutUsage,
     ChecklistItem,
@@ -121,14 +122,6 @@ class RowSelect(forms.Select):
 
 
 # --------------------------------------------------------------------------- application
-
-
-#: The exception grounds of 3.1(1)(ウ)②: claiming one needs its explanation.
-EXCEPTION_GROUNDS = (
-    "internet_only_function",
-    "limited_external_sharing",
-    "council_approved_legacy",
-)
 
 
 class ApplicationForm(forms.ModelForm):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -156,6 +157,15 @@ class Service(models.Model):
 # --------------------------------------------------------------------------- application
 
 
+#: The exception grounds of 3.1(1)(ウ)② (``request.exceptions``), in the form's
+#: order: claiming one needs its explanation (``exception_note``).
+EXCEPTION_GROUNDS = (
+    "internet_only_function",
+    "limited_external_sharing",
+    "council_approved_legacy",
+)
+
+
 class Application(models.Model):
     """利用申請: one department's use of one service, with the facts it states."""
 
@@ -294,6 +304,22 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.service.name}" if self.number else self.service.name
+
+    @property
+    def exception_grounds(self) -> list[str]:
+        """The exception grounds (例外の根拠) as the application page and the
+        documents show them: the label of each ground claimed, in the form's
+        order and the active language (in Japanese the words of
+        ``cloudjudge.labels.FACT_LABELS``), then the applicant's explanation as
+        typed. Empty when nothing is claimed or explained."""
+        lines = [
+            str(capfirst(field.verbose_name))
+            for field in self._meta.concrete_fields  # declared in EXCEPTION_GROUNDS' order
+            if field.name in EXCEPTION_GROUNDS and getattr(self, field.name)
+        ]
+        if self.exception_note.strip():
+            lines.append(self.exception_note.strip())
+        return lines
 
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
