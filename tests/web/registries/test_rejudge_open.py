@@ -206,7 +206,8 @@ def test_a_failure_mid_way_leaves_the_import_and_its_rejudgements_unwritten(
     register, make_application, security, today, monkeypatch, mailoutbox
 ):
     apps = register(30)
-    # a draft whose facts are not all stated, judged after the first batch
+    # a draft whose facts are not all stated, judged after the first batch: the
+    # import stops there (as when it judged one application at a time)
     make_application(service=apps[0].service, confidentiality="")
     register(30)
     monkeypatch.setattr(entries, "REJUDGE_BATCH", 20)
