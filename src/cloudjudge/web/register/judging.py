@@ -138,7 +138,7 @@ def judge_applications(
     its checklist follow the latest snapshot. Under another criteria version,
     rows no longer required are closed with a note saying so. A verdict worse
     than before on an approved or in-use application moves it to 見直しが必要
-    (``workflow.mark_needs_review_if_worse``), and is notified once the
+    (``workflow.mark_needs_review_many``), and is notified once the
     transaction commits.
 
     The work is done for the whole batch at once: the registry is read once
@@ -227,11 +227,10 @@ def judge_applications(
     # Every re-judgement path (facts, registry, criteria) passes here: a worse
     # verdict on an approved or in-use application sends it back for a look.
     # The e-mails go together once the batch has committed.
-    worse: list[tuple[int, str]] = []
-    for application, latest, judgement, _answer in new:
-        workflow.mark_needs_review_if_worse(
-            application, latest, judgement, actor, notify=lambda pk, note: worse.append((pk, note))
-        )
+    worse = workflow.mark_needs_review_many(
+        ((application, latest, judgement) for application, latest, judgement, _answer in new),
+        actor,
+    )
     if worse:
         transaction.on_commit(lambda: notices.needs_review_many(worse))
     return results

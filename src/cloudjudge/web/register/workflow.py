@@ -28,7 +28,7 @@ e-mails all show it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -39,10 +39,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cloudjudge.presentation.dates import DateStyle, format_date
+from cloudjudge.web import figures
 from cloudjudge.web.accounts.models import Role, User
 from cloudjudge.web.audit import reconcile
 from cloudjudge.web.audit.models import Action
-from cloudjudge.web.audit.trail import changes, record, snapshot
+from cloudjudge.web.audit.trail import changes, entry, record, record_many, snapshot
 from cloudjudge.web.register import checklist, permissions
 from cloudjudge.web.register.models import (
     OPEN_ITEM_STATUSES,
@@ -726,37 +727,81 @@ def is_worse(previous: Any, current: Any) -> bool:
 
 
 def mark_needs_review_if_worse(
-    application: Application,
-    previous: Any,
-    current: Any,
-    actor: User | None,
-    *,
-    notify: Callable[[int, str], None] | None = None,
+    application: Application, previous: Any, current: Any, actor: User | None
 ) -> bool:
     """After a re-judgement: if an approved or in-use application's verdict got
     worse (利用可 < 承認が必要 < 禁止), move it to 見直しが必要 (the earlier
     judgement stays, as every judgement does), and tell the security office
-    and the department by e-mail once the transaction commits — or, with
-    ``notify``, hand it ``(application id, note)`` to send with others.
-    ``previous`` and ``current`` are judgements (or decisions, or verdict
-    codes). True if it moved."""
-    if application.status not in WATCHED or not is_worse(previous, current):
-        return False
-    from cloudjudge.labels import VERDICT_LABELS
-
-    before, after = _verdict_of(previous), _verdict_of(current)
-    note = WORSE_NOTE.format(
-        before=VERDICT_LABELS.get(before, before), after=VERDICT_LABELS.get(after, after)
-    )
-    with transaction.atomic():
-        _record(application, TRANSITIONS[Step.MARK_NEEDS_REVIEW], actor, note)
-    if notify is not None:
-        notify(application.pk, note)
-        return True
+    and the department by e-mail once the transaction commits. ``previous``
+    and ``current`` are judgements (or decisions, or verdict codes). True if
+    it moved. A batch of one: see :func:`mark_needs_review_many`."""
     from cloudjudge.web.register import notices
 
-    transaction.on_commit(lambda: notices.needs_review(application.pk, note))
-    return True
+    moved = mark_needs_review_many([(application, previous, current)], actor)
+    if moved:
+        transaction.on_commit(lambda: notices.needs_review_many(moved))
+    return bool(moved)
+
+
+def mark_needs_review_many(
+    judged: Iterable[tuple[Application, Any, Any]], actor: User | None
+) -> list[tuple[int, str]]:
+    """``mark_needs_review_if_worse`` for each ``(application, previous,
+    current)`` of a batch of re-judgements, with a few queries for the whole
+    batch (one UPDATE, one audit append, one INSERT of status changes).
+    Returns ``(application id, note)`` of each one moved, for the caller to
+    notify once its transaction commits (``notices.needs_review_many``)."""
+    from cloudjudge.labels import VERDICT_LABELS
+
+    transition = TRANSITIONS[Step.MARK_NEEDS_REVIEW]
+    moved: list[tuple[Application, str, dict[str, Any], str]] = []
+    for application, previous, current in judged:
+        if application.status not in WATCHED or not is_worse(previous, current):
+            continue
+        before, after = _verdict_of(previous), _verdict_of(current)
+        note = WORSE_NOTE.format(
+            before=VERDICT_LABELS.get(before, before), after=VERDICT_LABELS.get(after, after)
+        )
+        moved.append(
+            (application, application.status, snapshot(application, RECORDED_FIELDS), note)
+        )
+    if not moved:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        Application.objects.filter(pk__in=[a.pk for a, _s, _r, _n in moved]).order_by().update(
+            status=transition.target, updated_at=now
+        )
+        entries = []
+        for application, _status, recorded, note in moved:
+            application.status, application.updated_at = transition.target, now
+            diff = changes(recorded, snapshot(application, RECORDED_FIELDS))
+            entries.append(
+                entry(
+                    Action.STATE_CHANGE,
+                    actor=actor,
+                    obj=application,
+                    before=diff.before,
+                    after=diff.after,
+                    extra={"action": transition.action, "review": "", "comment": note},
+                )
+            )
+        record_many(entries)
+        StatusChange.objects.bulk_create(
+            StatusChange(
+                application=application,
+                action=transition.action,
+                from_status=status,
+                to_status=transition.target,
+                actor=actor,
+                comment=note,
+            )
+            for application, status, _recorded, note in moved
+        )
+    # update() and bulk_create send no model signals: the cached counts and
+    # registry alerts (which show the applications' statuses) are told here.
+    figures.changed(applications=True)
+    return [(application.pk, note) for application, _s, _r, note in moved]
 
 
 def worse_verdict_notice(application: Application) -> StatusChange | None:

@@ -7,6 +7,7 @@ registry pages is recorded, inside the transaction that makes the change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from cloudjudge.web.audit import trail
@@ -90,15 +91,20 @@ def record_link_change(link, before: str | None, after: str | None, actor, reque
     )
 
 
-def record_rejudge(application, judgement, previous_verdict: str, actor, request=None) -> None:
-    trail.record(
-        Action.UPDATE,
-        actor=actor,
-        request=request,
-        obj=application,
-        before={"verdict": previous_verdict},
-        after={"verdict": judgement.verdict},
-        extra={"judgement_id": judgement.pk, "reason": "registry_rejudge"},
+def record_rejudges(rejudged: Iterable[tuple[Any, Any, str]], actor, request=None) -> None:
+    """Each ``(application, new judgement, previous verdict)`` of a registry
+    re-judgement, appended together."""
+    trail.record_many(
+        trail.entry(
+            Action.UPDATE,
+            actor=actor,
+            request=request,
+            obj=application,
+            before={"verdict": previous_verdict},
+            after={"verdict": judgement.verdict},
+            extra={"judgement_id": judgement.pk, "reason": "registry_rejudge"},
+        )
+        for application, judgement, previous_verdict in rejudged
     )
 
 

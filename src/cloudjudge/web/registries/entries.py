@@ -9,12 +9,14 @@ status filter and the status shown per row always agree (tested).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any, get_args
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from cloudjudge import registries as core
+from cloudjudge.engine import RequestError
 from cloudjudge.web.register import judging
 from cloudjudge.web.register.models import Application, Judgement, Service, Status
 from cloudjudge.web.registries import audit
@@ -156,12 +158,38 @@ def set_number(
 
 @transaction.atomic
 def rejudge(application: Application, actor, request=None) -> Judgement:
-    """Judge the application again with today's registry (its facts unchanged)."""
-    previous, previous_id = application.verdict, application.latest_judgement_id
-    judgement = judging.judge_application(application, actor=actor)
-    if judgement.pk != previous_id:
-        audit.record_rejudge(application, judgement, previous, actor, request)
-    return judgement
+    """Judge the application again with today's registry (its facts unchanged);
+    :class:`RequestError` if they are incomplete. A batch of one: see
+    :func:`rejudge_many`."""
+    (result,) = rejudge_many([application], actor, request)
+    if isinstance(result, RequestError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def rejudge_many(
+    applications: Sequence[Application], actor, request=None
+) -> list[Judgement | RequestError]:
+    """Judge these applications again with today's registry (their facts
+    unchanged), together (``judging.judge_applications``); per application, in
+    order, its judgement or the :class:`RequestError` that left it as it was.
+    Each new judgement is recorded in the audit trail as a registry
+    re-judgement (old and new verdict), the batch's entries in one go."""
+    previous = [(a.verdict, a.latest_judgement_id) for a in applications]
+    judged = judging.judge_applications(applications, actor=actor)
+    audit.record_rejudges(
+        (
+            (application, judgement, verdict)
+            for application, (verdict, before), judgement in zip(
+                applications, previous, judged, strict=True
+            )
+            if not isinstance(judgement, RequestError) and judgement.pk != before
+        ),
+        actor,
+        request,
+    )
+    return judged
 
 
 #: Applications whose page shows the registry's answer and whose verdict still matters.
@@ -176,19 +204,38 @@ OPEN_STATUSES = (
     Status.ENDING,
 )
 
+#: Applications judged together by ``rejudge_open`` (memory per batch, not
+#: transactions: the caller's transaction holds them all).
+REJUDGE_BATCH = 500
 
+
+@transaction.atomic
 def rejudge_open(applications: QuerySet[Application], actor, request=None) -> int:
     """Judge again every open application among ``applications`` with today's
     registry, after an import or a changed number: the page then shows the
     registry's current answer, and a worse verdict on one in use sends it to
-    見直しが必要. Returns how many got a new judgement."""
+    見直しが必要. Returns how many got a new judgement.
+
+    The applications are judged in batches of ``REJUDGE_BATCH``
+    (:func:`rejudge_many`), all in one transaction: an import and its
+    re-judgements are kept together or not at all. An application whose facts
+    are incomplete raises :class:`RequestError`, as :func:`rejudge` does."""
+    pks = list(
+        applications.filter(status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True)
+    )
     changed = 0
-    for application in applications.filter(status__in=OPEN_STATUSES).select_related(
-        "service", "latest_judgement"
-    ):
-        before = application.latest_judgement_id
-        if rejudge(application, actor, request).pk != before:
-            changed += 1
+    for start in range(0, len(pks), REJUDGE_BATCH):
+        batch = list(
+            Application.objects.filter(pk__in=pks[start : start + REJUDGE_BATCH])
+            .select_related("service", "latest_judgement")
+            .order_by("pk")
+        )
+        previous = [a.latest_judgement_id for a in batch]
+        for judgement, before in zip(rejudge_many(batch, actor, request), previous, strict=True):
+            if isinstance(judgement, RequestError):
+                raise judgement
+            if judgement.pk != before:
+                changed += 1
     return changed
 
 
