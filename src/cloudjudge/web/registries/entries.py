@@ -219,7 +219,9 @@ def rejudge_open(applications: QuerySet[Application], actor, request=None) -> in
     The applications are judged in batches of ``REJUDGE_BATCH``
     (:func:`rejudge_many`), all in one transaction: an import and its
     re-judgements are kept together or not at all. An application whose facts
-    are incomplete raises :class:`RequestError`, as :func:`rejudge` does."""
+    are not all stated yet (a draft being filled in) is left as it was, as the
+    criteria re-judge leaves it: it is judged when its facts are saved, and it
+    must not stop the city's list import or a service's number change."""
     pks = list(
         applications.filter(status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True)
     )
@@ -233,7 +235,7 @@ def rejudge_open(applications: QuerySet[Application], actor, request=None) -> in
         previous = [a.latest_judgement_id for a in batch]
         for judgement, before in zip(rejudge_many(batch, actor, request), previous, strict=True):
             if isinstance(judgement, RequestError):
-                raise judgement
+                continue
             if judgement.pk != before:
                 changed += 1
     return changed
