@@ -7,7 +7,7 @@ What it does, in order:
 1. a PostgreSQL server: ``DATABASE_URL`` if it names one (a database
    ``cloudjudge_load`` is made on it and dropped at the end), else a
    throwaway cluster of its own (``scripts/postgres-test-server`` on
-   ``--pg-port``, default 54347, folder ``--pg-dir``), stopped at the end;
+   ``--pg-port``, default 25347, folder ``--pg-dir``), stopped at the end;
 2. ``migrate`` and a realistic register of ``--applications`` (default 2,000;
    benchmarks/web.py's seeder: 20 departments, 60 applicants, every stage,
    ~50 checklist rows each), a password and an API token for each applicant;
@@ -509,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mix", default=DEFAULT_MIX, help=f"people's task weights (default {DEFAULT_MIX})"
     )
-    parser.add_argument("--pg-port", type=int, default=54347)
+    parser.add_argument("--pg-port", type=int, default=25347)
     parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
     parser.add_argument(
         "--costs",

@@ -14,7 +14,7 @@ the template's judgements (the decision for the same facts is the same).
     .venv/bin/python benchmarks/scale.py --scale 1        # the national size (see docs/scale.md)
 
 Database: ``DATABASE_URL`` (PostgreSQL; a database ``cloudjudge_scale`` made
-and dropped on it), else a cluster of its own on ``--pg-port`` (54347).
+and dropped on it), else a cluster of its own on ``--pg-port`` (25347).
 Printed, never asserted; the target is p95 < 300 ms per page.
 """
 
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.01, help="share of 520,000 (default 0.01)")
     parser.add_argument("--template", type=int, default=2000)
-    parser.add_argument("--pg-port", type=int, default=54347)
+    parser.add_argument("--pg-port", type=int, default=25347)
     parser.add_argument("--pg-dir", default="/tmp/cloudjudge-bench-pg")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument(

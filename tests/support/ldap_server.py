@@ -323,8 +323,8 @@ if __name__ == "__main__":
             "ldap-test-server",
             lambda: LDAPServer(
                 Path(os.environ.get("CLOUDJUDGE_TEST_LDAP_DIR", "/tmp/cloudjudge-test-ldap")),
-                port=int(os.environ.get("CLOUDJUDGE_TEST_LDAP_PORT", "54389")),
-                tls_port=int(os.environ.get("CLOUDJUDGE_TEST_LDAPS_PORT", "54636")),
+                port=int(os.environ.get("CLOUDJUDGE_TEST_LDAP_PORT", "25389")),
+                tls_port=int(os.environ.get("CLOUDJUDGE_TEST_LDAPS_PORT", "25636")),
             ),
             sys.argv[1:],
         )

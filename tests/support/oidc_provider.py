@@ -206,7 +206,7 @@ if __name__ == "__main__":
             "oidc-test-provider",
             lambda: OIDCProvider(
                 Path(os.environ.get("CLOUDJUDGE_TEST_OIDC_DIR", "/tmp/cloudjudge-test-oidc")),
-                port=int(os.environ.get("CLOUDJUDGE_TEST_OIDC_PORT", "54380")),
+                port=int(os.environ.get("CLOUDJUDGE_TEST_OIDC_PORT", "25380")),
                 client_secret=os.environ.get("CLOUDJUDGE_TEST_OIDC_SECRET", "")
                 or secrets.token_urlsafe(32),
             ),
