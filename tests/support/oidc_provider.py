@@ -124,8 +124,9 @@ class OIDCProvider:
             "prepare_provider",
             "--client-id",
             CLIENT_ID,
-            "--client-secret",
-            self.client_secret,
+            # One argument: a random secret starting with "-" read as an option
+            # (token_urlsafe gives one in 64 runs; CI met one).
+            f"--client-secret={self.client_secret}",
             "--site",
             TEST_CLIENT_SITE,
         )
